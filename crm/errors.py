@@ -1,4 +1,4 @@
-"""One family of business errors, mapped to the API's JSON error shape in one place (crm/http.py)."""
+"""One family of business errors, mapped to the JSON error shape in one place (crm/http.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class DomainError(Exception):
         message: str,
         status: int | None = None,
         details: dict[str, Any] | None = None,
+        keep_changes: bool = False,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -23,6 +24,9 @@ class DomainError(Exception):
         if status is not None:
             self.status = status
         self.details = details or {}
+        # A refusal that must still leave a trace (e.g. revoking a stolen token's whole login):
+        # the unit of work commits before the error reaches the caller.
+        self.keep_changes = keep_changes
 
 
 class NotFound(DomainError):

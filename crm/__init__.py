@@ -1,0 +1,60 @@
+"""Loanline CRM: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides Settings fields (tests pass a database URL, costs)."""
+    from crm.config import Settings
+    from crm.extensions import db, runtime, socketio
+    from crm.http import register_error_handlers
+
+    settings = Settings.from_env(**(config or {}))
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    db.configure(settings.database_url)
+    runtime.configure(settings)
+    socketio.init_app(
+        app, message_queue=settings.redis_url, async_mode="threading", cors_allowed_origins=[]
+    )
+    _register_blueprints(app)
+    register_error_handlers(app)
+    _register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from crm import health
+    from crm.auth import api as auth_api
+    from crm.orgs import api as orgs_api
+
+    for module in (health, auth_api, orgs_api):
+        app.register_blueprint(module.bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from crm import cli
+
+    cli.register(app)

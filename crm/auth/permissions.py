@@ -1,0 +1,70 @@
+"""Roles map to permissions; authorization everywhere asks for a permission, never a role."""
+
+from __future__ import annotations
+
+ROLES = (
+    "admin",
+    "manager",
+    "team_lead",
+    "agent",
+    "reviewer",
+    "finance",
+    "partner_admin",
+    "partner_agent",
+)
+HQ_ROLES = frozenset(ROLES) - {"partner_admin", "partner_agent"}
+PARTNER_ROLES = frozenset({"partner_admin", "partner_agent", "team_lead"})
+
+_AGENT = {"leads:read", "leads:write", "leads:claim", "followups:write", "calls:dial"}
+_LEAD_MANAGER = _AGENT | {
+    "leads:assign",
+    "leads:import",
+    "leads:export",
+    "pii:reveal",
+    "reports:read",
+    "audit:read",
+    "users:manage",
+    "teams:manage",
+    "settings:manage",
+    "dnc:manage",
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(
+        _LEAD_MANAGER
+        | {
+            "orgs:manage",
+            "orgs:all",
+            "pii:export",
+            "applications:review",
+            "settlements:approve",
+        }
+    ),
+    "manager": frozenset(_LEAD_MANAGER | {"orgs:all"}),
+    "team_lead": frozenset(_AGENT | {"leads:assign", "reports:read"}),
+    "agent": frozenset(_AGENT),
+    "reviewer": frozenset({"leads:read", "applications:review", "orgs:all"}),
+    "finance": frozenset({"reports:read", "settlements:approve", "orgs:all"}),
+    "partner_admin": frozenset(_LEAD_MANAGER),
+    "partner_agent": frozenset(_AGENT),
+}
+
+# Who may hand out which role: nobody grants a role above their own, so a partner admin
+# cannot mint an admin and a manager cannot mint another manager.
+GRANTABLE: dict[str, frozenset[str]] = {
+    "admin": frozenset(ROLES),
+    "manager": frozenset({"team_lead", "agent", "reviewer", "finance"}),
+    "partner_admin": frozenset({"partner_agent", "team_lead"}),
+}
+
+# HQ-wide visibility belongs to headquarters; the same role in a partner org sees only that org.
+_HQ_ONLY = frozenset({"orgs:all", "orgs:manage"})
+
+
+def permissions_for(role: str, org_kind: str) -> frozenset[str]:
+    granted = ROLE_PERMISSIONS[role]
+    return granted if org_kind == "hq" else granted - _HQ_ONLY
+
+
+def roles_allowed_in(org_kind: str) -> frozenset[str]:
+    return HQ_ROLES if org_kind == "hq" else PARTNER_ROLES

@@ -1,0 +1,66 @@
+"""Counting failed attempts in a fixed window: Redis when configured (shared by every web
+process), process memory in the embedded single-process mode."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+from redis import Redis
+
+
+class FailureCounter(Protocol):
+    def failures(self, key: str) -> int: ...
+    def record_failure(self, key: str) -> int: ...
+    def reset(self, key: str) -> None: ...
+
+
+class MemoryFailureCounter:
+    def __init__(self, window_seconds: int, clock=time.monotonic) -> None:
+        self._window = window_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, int]] = {}
+
+    def failures(self, key: str) -> int:
+        with self._lock:
+            return self._live(key)[1]
+
+    def record_failure(self, key: str) -> int:
+        with self._lock:
+            started, count = self._live(key)
+            self._buckets[key] = (started, count + 1)
+            return count + 1
+
+    def reset(self, key: str) -> None:
+        with self._lock:
+            self._buckets.pop(key, None)
+
+    def _live(self, key: str) -> tuple[float, int]:
+        now = self._clock()
+        started, count = self._buckets.get(key, (now, 0))
+        if now - started >= self._window:
+            return now, 0
+        return started, count
+
+
+class RedisFailureCounter:
+    def __init__(self, redis: Redis, window_seconds: int, prefix: str = "loanline:fail:") -> None:
+        self._redis = redis
+        self._window = window_seconds
+        self._prefix = prefix
+
+    def failures(self, key: str) -> int:
+        return int(self._redis.get(self._prefix + key) or 0)
+
+    def record_failure(self, key: str) -> int:
+        pipe = self._redis.pipeline()
+        pipe.incr(self._prefix + key)
+        # NX: the window starts at the first failure and is not extended by later ones
+        pipe.expire(self._prefix + key, self._window, nx=True)
+        count, _ = pipe.execute()
+        return int(count)
+
+    def reset(self, key: str) -> None:
+        self._redis.delete(self._prefix + key)

@@ -1,0 +1,166 @@
+"""Login, token refresh with reuse detection, logout, and turning a token into an Actor."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crm.auth.actor import Actor
+from crm.auth.models import RefreshToken
+from crm.auth.passwords import Passwords
+from crm.auth.permissions import permissions_for
+from crm.auth.ratelimit import FailureCounter
+from crm.auth.tokens import (
+    decode_access_token,
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+)
+from crm.config import Settings
+from crm.db import utcnow
+from crm.errors import DomainError
+from crm.orgs.models import Org, User
+from crm.tenancy import ALL_ORGS
+
+INVALID_CREDENTIALS = DomainError("invalid_credentials", "wrong username or password", 401)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    user: User
+
+
+class Authenticator:
+    def __init__(self, settings: Settings, passwords: Passwords, failures: FailureCounter):
+        self.settings = settings
+        self.passwords = passwords
+        self.failures = failures
+
+    def login(self, session: Session, username: str, password: str, ip: str | None) -> TokenPair:
+        keys = (f"user:{username.lower()}", f"ip:{ip}")
+        # per IP too, so one address cannot spray passwords over many usernames
+        limits = (self.settings.login_max_failures, self.settings.login_max_failures * 10)
+        if any(self.failures.failures(k) >= n for k, n in zip(keys, limits, strict=True)):
+            raise DomainError(
+                "too_many_attempts",
+                "too many failed logins; wait a few minutes and try again",
+                429,
+                {"retry_after_seconds": self.settings.login_window_seconds},
+            )
+        user = session.scalars(
+            select(User).where(User.username == username).execution_options(**ALL_ORGS)
+        ).one_or_none()
+        if user is None:
+            self.passwords.dummy_verify()
+        if (
+            user is None
+            or not user.active
+            or not self.passwords.verify(user.password_hash, password)
+        ):
+            for key in keys:
+                self.failures.record_failure(key)
+            raise INVALID_CREDENTIALS
+        self.failures.reset(keys[0])
+        user.last_login_at = utcnow()
+        return self._issue(session, user, family=secrets.token_hex(16))
+
+    def refresh(self, session: Session, refresh_token: str) -> TokenPair:
+        row = session.scalars(
+            select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token))
+        ).one_or_none()
+        now = utcnow()
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise DomainError("invalid_refresh_token", "the refresh token is not valid", 401)
+        if row.used_at is not None:
+            # A used token presented again means it was stolen or replayed: end the whole family.
+            self._revoke_family(session, row.family, now)
+            raise DomainError("invalid_refresh_token", "the refresh token was already used", 401,
+                              keep_changes=True)
+        row.used_at = now
+        user = session.get(User, row.user_id, execution_options=ALL_ORGS)
+        if user is None or not user.active:
+            raise DomainError("invalid_refresh_token", "the refresh token is not valid", 401)
+        return self._issue(session, user, family=row.family)
+
+    def logout(self, session: Session, refresh_token: str) -> None:
+        row = session.scalars(
+            select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token))
+        ).one_or_none()
+        if row is not None:
+            self._revoke_family(session, row.family, utcnow())
+
+    def _issue(self, session: Session, user: User, family: str) -> TokenPair:
+        now = utcnow()
+        refresh = new_refresh_token()
+        session.add(
+            RefreshToken(
+                user_id=user.id,
+                token_hash=hash_refresh_token(refresh),
+                family=family,
+                expires_at=now + timedelta(days=self.settings.refresh_token_days),
+            )
+        )
+        access = issue_access_token(
+            user.id, user.org_id, self.settings.secret_key, now, self.settings.access_token_minutes
+        )
+        return TokenPair(access, refresh, user)
+
+    @staticmethod
+    def _revoke_family(session: Session, family: str, now: datetime) -> None:
+        session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+ANONYMOUS = Actor(
+    user_id=None, org_id=None, role="anonymous", team_id=None, permissions=frozenset()
+)
+
+
+def actor_from_token(
+    token: str | None, settings: Settings, ip: str | None, required: bool
+) -> Actor:
+    """The provisional actor named by a token; `refresh_actor` confirms it against the database."""
+    if token is None:
+        if required:
+            raise DomainError("unauthorized", "log in first: no access token was sent", 401)
+        return ANONYMOUS
+    claims = decode_access_token(token, settings.secret_key)
+    return Actor(
+        user_id=int(claims["sub"]),
+        org_id=int(claims["org"]),
+        role="",
+        team_id=None,
+        permissions=frozenset(),
+        ip=ip,
+    )
+
+
+def refresh_actor(session: Session, provisional: Actor) -> Actor:
+    """Role, team and active flag come from the database, so a change takes effect at once."""
+    row = session.execute(
+        select(User, Org.kind)
+        .join(Org, Org.id == User.org_id)
+        .where(User.id == provisional.user_id)
+    ).one_or_none()
+    if row is None or not row[0].active:
+        raise DomainError("invalid_token", "this account is no longer active", 401)
+    user, org_kind = row
+    actor = Actor(
+        user_id=user.id,
+        org_id=user.org_id,
+        role=user.role,
+        team_id=user.team_id,
+        permissions=permissions_for(user.role, org_kind),
+        ip=provisional.ip,
+    )
+    session.info["actor"] = actor
+    return actor

@@ -1,0 +1,40 @@
+"""Default display masks for PII: what every user sees unless allowed to reveal the value."""
+
+from __future__ import annotations
+
+MASK = "*"
+
+
+def _keep_ends(value: str, head: int, tail: int) -> str:
+    # Keeping both ends of a value this short would reveal all of it, so hide it all instead.
+    if len(value) <= head + tail:
+        return MASK * len(value)
+    return value[:head] + MASK * (len(value) - head - tail) + value[len(value) - tail :]
+
+
+def mask_phone(national: str | None) -> str | None:
+    """Keep first 3 and last 4 digits (138****5678); under 8 digits keep only the last 2."""
+    if national is None:
+        return None
+    if len(national) >= 8:
+        return _keep_ends(national, 3, 4)
+    return _keep_ends(national, 0, 2)
+
+
+def mask_id_number(number: str | None) -> str | None:
+    """18-char resident ID -> "110101********123X"; other lengths keep the first and last 2."""
+    if number is None:
+        return None
+    if len(number) == 18:
+        return _keep_ends(number, 6, 4)
+    return _keep_ends(number, 2, 2)
+
+
+def mask_name(name: str | None) -> str | None:
+    """Keep the first character and spaces, star the rest: 张三丰 -> 张**, John Doe -> J*** ***."""
+    if name is None:
+        return None
+    name = name.strip()
+    if not name:
+        return ""
+    return name[0] + "".join(ch if ch.isspace() else MASK for ch in name[1:])

@@ -1,0 +1,76 @@
+"""One Settings object read from the environment, with safe defaults for the embedded mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crm.compliance.crypto import PiiKeyring
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    pii_keys: str
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 5000
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    # argon2id cost; lowered only by tests, where hashing hundreds of users would dominate the run
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    testing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """No Redis: jobs run in-process and Socket.IO has no message queue."""
+        return not self.redis_url
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {
+            "instance_path": Path(env.get("LOANLINE_INSTANCE", ROOT / "instance")),
+            "database_url": env.get("DATABASE_URL"),
+            "secret_key": env.get("SECRET_KEY"),
+            "pii_keys": env.get("PII_KEYS"),
+            "redis_url": env.get("REDIS_URL") or None,
+            "host": env.get("HOST", "127.0.0.1"),
+            "port": int(env.get("PORT", "5000")),
+        }
+        values.update(overrides)
+        instance = Path(values["instance_path"])
+        values["instance_path"] = instance
+        values["database_url"] = values["database_url"] or f"sqlite:///{instance / 'loanline.db'}"
+        if not (values["secret_key"] and values["pii_keys"]):
+            generated = _generated_secrets(instance)
+            values["secret_key"] = values["secret_key"] or generated["SECRET_KEY"]
+            values["pii_keys"] = values["pii_keys"] or generated["PII_KEYS"]
+        return cls(**values)
+
+
+def _generated_secrets(instance: Path) -> dict[str, str]:
+    """Secrets not given in the environment are generated once into instance/ (never the repo)."""
+    path = instance / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    instance.mkdir(parents=True, exist_ok=True)
+    values = {"SECRET_KEY": secrets.token_urlsafe(48), "PII_KEYS": PiiKeyring.generate_json()}
+    # created 0600 before anything is written so the keys are never world-readable
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(values, fh)
+    return values

@@ -1,0 +1,124 @@
+"""Declarative base, common column types, and the unit of work shared by web, CLI and workers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from crm.errors import DomainError
+from crm.tenancy import apply_org_scope
+
+if TYPE_CHECKING:
+    from crm.auth.actor import Actor
+
+# Named constraints keep Alembic's SQLite batch mode and autogenerate deterministic.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY, PostgreSQL needs BIGINT for 10M+ rows.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would otherwise hand back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar = {datetime: UTCDateTime()}
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, **kwargs)
+        _tune_sqlite(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINTs and delays BEGIN; SQLAlchemy's
+    # documented recipe hands transaction control back to SQLAlchemy.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """Engine plus session factory; built by the app factory or a worker, never at import."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.sessionmaker: sessionmaker[Session] | None = None
+
+    def configure(self, url: str, **engine_kwargs: Any) -> None:
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessionmaker, "do_orm_execute", apply_org_scope)
+
+    @contextmanager
+    def unit_of_work(self, actor: Actor) -> Iterator[Session]:
+        """One transaction scoped to what `actor` may see: commit on success, roll back on error."""
+        if self.sessionmaker is None:
+            raise RuntimeError("Database.configure() has not been called")
+        session = self.sessionmaker()
+        session.info["actor"] = actor
+        try:
+            yield session
+            session.commit()
+        except DomainError as exc:
+            if exc.keep_changes:
+                session.commit()
+            else:
+                session.rollback()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()

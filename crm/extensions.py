@@ -1,0 +1,40 @@
+"""Process-wide resources, created unconfigured and built by the app factory or worker entry."""
+
+from __future__ import annotations
+
+from flask_socketio import SocketIO
+from redis import Redis
+
+from crm.auth.passwords import Passwords
+from crm.auth.ratelimit import FailureCounter, MemoryFailureCounter, RedisFailureCounter
+from crm.auth.service import Authenticator
+from crm.compliance.crypto import PiiCipher, PiiKeyring
+from crm.config import Settings
+from crm.db import Database
+
+db = Database()
+socketio = SocketIO()
+
+
+class Runtime:
+    """Everything besides the database that services need, configured from one Settings."""
+
+    settings: Settings
+    redis: Redis | None
+    auth: Authenticator
+    cipher: PiiCipher
+
+    def configure(self, settings: Settings) -> None:
+        self.settings = settings
+        self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        failures: FailureCounter = (
+            RedisFailureCounter(self.redis, settings.login_window_seconds)
+            if self.redis is not None
+            else MemoryFailureCounter(settings.login_window_seconds)
+        )
+        passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+        self.auth = Authenticator(settings, passwords, failures)
+        self.cipher = PiiCipher(PiiKeyring.from_json(settings.pii_keys))
+
+
+runtime = Runtime()

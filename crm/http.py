@@ -1,0 +1,162 @@
+"""HTTP plumbing shared by every blueprint: authentication, validation, one error shape, OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, wraps
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from crm.auth import service as auth_service
+from crm.errors import DomainError
+from crm.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Operation:
+    """One documented endpoint; the same record drives validation and the OpenAPI document."""
+
+    rule: str
+    method: str
+    name: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+    permission: str | None
+    public: bool
+
+    @cached_property
+    def response_adapter(self) -> TypeAdapter[Any] | None:
+        return TypeAdapter(self.response) if self.response is not None else None
+
+
+class ApiBlueprint(Blueprint):
+    def __init__(self, name: str, import_name: str, tag: str, **kwargs: Any) -> None:
+        kwargs.setdefault("url_prefix", "/api/v1")
+        super().__init__(name, import_name, **kwargs)
+        self.tag = tag
+        self.operations: list[Operation] = []
+
+    def endpoint(
+        self,
+        rule: str,
+        method: str = "GET",
+        *,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: Any = None,
+        status: int = 200,
+        permission: str | None = None,
+        public: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a route whose handler gets (session, actor, body?, query?, **url args)."""
+
+        def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
+            op = Operation(
+                rule=(self.url_prefix or "") + rule,
+                method=method,
+                name=handler.__name__,
+                summary=(handler.__doc__ or "").strip().split("\n")[0],
+                tag=self.tag,
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                permission=permission,
+                public=public,
+            )
+            self.operations.append(op)
+
+            @wraps(handler)
+            def view(**url_args: Any) -> Any:
+                return _dispatch(op, handler, url_args)
+
+            self.add_url_rule(rule, handler.__name__, view, methods=[method])
+            return handler
+
+        return decorator
+
+
+def _dispatch(op: Operation, handler: Callable[..., Any], url_args: dict[str, Any]) -> Any:
+    kwargs = dict(url_args)
+    if op.body is not None:
+        kwargs["body"] = parse_body(op.body)
+    if op.query is not None:
+        kwargs["query"] = op.query.model_validate(request.args.to_dict())
+    actor = auth_service.actor_from_token(
+        bearer_token(), current_app.config["SETTINGS"], ip=client_ip(), required=not op.public
+    )
+    with db.unit_of_work(actor) as session:
+        if actor.user_id is not None:
+            actor = auth_service.refresh_actor(session, actor)
+        if op.permission:
+            actor.require(op.permission)
+        result = handler(session=session, actor=actor, **kwargs)
+        if isinstance(result, current_app.response_class):
+            return result
+        payload = _serialize(op.response_adapter, result)
+    return jsonify(payload), op.status
+
+
+def _serialize(adapter: TypeAdapter[Any] | None, result: Any) -> Any:
+    if adapter is None:
+        return result
+    return adapter.dump_python(adapter.validate_python(result, from_attributes=True), mode="json")
+
+
+def parse_body(schema: type[BaseModel]) -> BaseModel:
+    raw = request.get_data(cache=False)
+    return schema.model_validate_json(raw if raw.strip() else b"{}")
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get("access_token")
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None):
+    return jsonify({"error": {"code": code, "message": message, "details": details or {}}}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(err: DomainError):
+        return error_response(err.status, err.code, err.message, err.details)
+
+    @app.errorhandler(ValidationError)
+    def _validation(err: ValidationError):
+        fields = [
+            {"loc": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]}
+            for e in err.errors(include_url=False, include_input=False)
+        ]
+        if any(f["type"] == "json_invalid" for f in fields):
+            return error_response(400, "invalid_json", "the request body is not valid JSON")
+        return error_response(
+            422, "validation_error", "some fields are missing or invalid", {"fields": fields}
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        code = (err.name or "error").lower().replace(" ", "_")
+        return error_response(err.code or 500, code, err.description or err.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "something went wrong on our side")

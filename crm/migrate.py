@@ -1,0 +1,29 @@
+"""Run Alembic programmatically, for `init-db`, the tests and the worker entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from crm.config import ROOT
+
+
+def alembic_config(database_url: str) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    # '%' would be read as interpolation by configparser
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_to_head(database_url: str) -> None:
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def check_no_drift(database_url: str) -> None:
+    """Raises if the models and the migrated schema differ (alembic check)."""
+    command.check(alembic_config(database_url))

@@ -1,0 +1,93 @@
+"""Request and response schemas for orgs, teams and users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from crm.auth.permissions import ROLES
+from crm.schemas import PageArgs, RequestBody, Response
+
+Role = Literal[ROLES]  # type: ignore[valid-type]
+
+
+class OrgSettings(RequestBody):
+    """Per-org rules; defaults are the product's (DESIGN.md §2)."""
+
+    timezone: str = "Asia/Shanghai"
+    calling_hours_start: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    calling_hours_end: str = Field("20:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    max_private_leads: int = Field(200, ge=1, le=100_000)
+    recycle_after_days: int = Field(7, ge=1, le=365)
+    stale_after_days: int = Field(30, ge=1, le=3650)
+    reclaim_cooldown_days: int = Field(3, ge=0, le=365)
+    max_calls_per_lead_per_day: int = Field(3, ge=1, le=50)
+    retention_days: int = Field(730, ge=30, le=36500)
+
+
+class CreateOrg(RequestBody):
+    name: str = Field(min_length=1, max_length=100)
+    kind: Literal["hq", "partner"]
+    cities: list[str] = Field(default_factory=list, max_length=500)
+    settings: OrgSettings = Field(default_factory=OrgSettings)
+
+
+class OrgOut(Response):
+    id: int
+    name: str
+    kind: str
+    cities: list[str]
+    settings: OrgSettings
+    created_at: datetime
+
+
+class CreateTeam(RequestBody):
+    org_id: int
+    name: str = Field(min_length=1, max_length=100)
+    lead_user_id: int | None = None
+
+
+class TeamOut(Response):
+    id: int
+    org_id: int
+    name: str
+    lead_user_id: int | None
+    created_at: datetime
+
+
+class CreateUser(RequestBody):
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=256)
+    display_name: str = Field(min_length=1, max_length=100)
+    role: Role
+    org_id: int
+    team_id: int | None = None
+
+
+class UpdateUser(RequestBody):
+    role: Role | None = None
+    team_id: int | None = None
+    active: bool | None = None
+    display_name: str | None = Field(None, min_length=1, max_length=100)
+    password: str | None = Field(None, min_length=8, max_length=256)
+
+
+class UserOut(Response):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    org_id: int
+    team_id: int | None
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class UserListArgs(PageArgs):
+    org_id: int | None = None
+    team_id: int | None = None
+    role: Role | None = None
+    active: bool | None = None

@@ -1,0 +1,169 @@
+"""Use cases for orgs, teams and users; every read goes through the session's org scope."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm.auth.actor import Actor
+from crm.auth.passwords import Passwords
+from crm.auth.permissions import GRANTABLE, roles_allowed_in
+from crm.db import Base
+from crm.errors import Conflict, DomainError, Forbidden, NotFound
+from crm.orgs.models import Org, Team, User
+from crm.orgs.schemas import (
+    CreateOrg,
+    CreateTeam,
+    CreateUser,
+    OrgSettings,
+    UpdateUser,
+    UserListArgs,
+)
+from crm.schemas import PageArgs, PageResult
+
+M = TypeVar("M", bound=Base)
+
+
+def get_visible(session: Session, model: type[M], object_id: int, what: str) -> M:
+    """Fetch by id within the actor's scope; another org's object is indistinguishable from none."""
+    obj = session.scalars(select(model).where(model.id == object_id)).one_or_none()
+    if obj is None:
+        raise NotFound(what)
+    return obj
+
+
+def paginate(session: Session, stmt, args: PageArgs) -> PageResult:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(stmt.limit(args.per_page).offset((args.page - 1) * args.per_page))
+    return PageResult(list(items), total or 0, args.page, args.per_page)
+
+
+def create_org(session: Session, actor: Actor, data: CreateOrg) -> Org:
+    if session.scalar(select(Org.id).where(Org.name == data.name)) is not None:
+        raise Conflict("duplicate_org", f"an org named {data.name!r} already exists")
+    org = Org(
+        name=data.name, kind=data.kind, cities=data.cities, settings=data.settings.model_dump()
+    )
+    session.add(org)
+    session.flush()
+    return org
+
+
+def find_or_create_org(session: Session, name: str, kind: str) -> Org:
+    """CLI helper: the org of that name, created with default settings when missing."""
+    org = session.scalars(select(Org).where(Org.name == name)).one_or_none()
+    if org is None:
+        org = Org(name=name, kind=kind, cities=[], settings=OrgSettings().model_dump())
+        session.add(org)
+        session.flush()
+    return org
+
+
+def list_orgs(session: Session, args: PageArgs) -> PageResult:
+    return paginate(session, select(Org).order_by(Org.id), args)
+
+
+def create_team(session: Session, actor: Actor, data: CreateTeam) -> Team:
+    get_visible(session, Org, data.org_id, "org")
+    if data.lead_user_id is not None:
+        _user_in_org(session, data.lead_user_id, data.org_id)
+    team = Team(org_id=data.org_id, name=data.name, lead_user_id=data.lead_user_id)
+    _add_unique(session, team, "duplicate_team", f"the org already has a team named {data.name!r}")
+    return team
+
+
+def list_teams(session: Session, args: PageArgs) -> PageResult:
+    return paginate(session, select(Team).order_by(Team.id), args)
+
+
+def create_user(session: Session, actor: Actor, data: CreateUser, passwords: Passwords) -> User:
+    org = get_visible(session, Org, data.org_id, "org")
+    _check_role_grant(actor, data.role, org)
+    if data.team_id is not None:
+        _team_in_org(session, data.team_id, org.id)
+    user = User(
+        username=data.username,
+        password_hash=passwords.hash(data.password),
+        display_name=data.display_name,
+        role=data.role,
+        org_id=org.id,
+        team_id=data.team_id,
+    )
+    _add_unique(session, user, "duplicate_username", f"username {data.username!r} is taken")
+    return user
+
+
+def update_user(
+    session: Session, actor: Actor, user_id: int, data: UpdateUser, passwords: Passwords
+) -> User:
+    user = get_visible(session, User, user_id, "user")
+    org = session.get(Org, user.org_id)
+    # changing someone who outranks you would be a back door to their powers
+    _check_role_grant(actor, user.role, org, changing_existing=True)
+    changes = data.model_fields_set
+    if "role" in changes and data.role is not None:
+        _check_role_grant(actor, data.role, org)
+        user.role = data.role
+    if "team_id" in changes:
+        if data.team_id is not None:
+            _team_in_org(session, data.team_id, user.org_id)
+        user.team_id = data.team_id
+    if data.active is not None:
+        if user.id == actor.user_id and not data.active:
+            raise DomainError("cannot_deactivate_self", "you cannot deactivate your own account")
+        user.active = data.active
+    if data.display_name is not None:
+        user.display_name = data.display_name
+    if data.password is not None:
+        user.password_hash = passwords.hash(data.password)
+    session.flush()
+    return user
+
+
+def list_users(session: Session, args: UserListArgs) -> PageResult:
+    stmt = select(User).order_by(User.id)
+    for column, value in (
+        (User.org_id, args.org_id),
+        (User.team_id, args.team_id),
+        (User.role, args.role),
+        (User.active, args.active),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return paginate(session, stmt, args)
+
+
+def _check_role_grant(actor: Actor, role: str, org: Org, changing_existing: bool = False) -> None:
+    if role not in GRANTABLE.get(actor.role, frozenset()):
+        verb = "change a user with" if changing_existing else "grant"
+        raise Forbidden(f"a {actor.role} cannot {verb} the role {role!r}")
+    if not changing_existing and role not in roles_allowed_in(org.kind):
+        raise DomainError(
+            "role_not_allowed_in_org", f"role {role!r} does not exist in a {org.kind} org"
+        )
+
+
+def _user_in_org(session: Session, user_id: int, org_id: int) -> User:
+    user = get_visible(session, User, user_id, "user")
+    if user.org_id != org_id:
+        raise DomainError("wrong_org", "that user belongs to another org")
+    return user
+
+
+def _team_in_org(session: Session, team_id: int, org_id: int) -> Team:
+    team = get_visible(session, Team, team_id, "team")
+    if team.org_id != org_id:
+        raise DomainError("wrong_org", "that team belongs to another org")
+    return team
+
+
+def _add_unique(session: Session, obj: Base, code: str, message: str) -> None:
+    """Insert inside a savepoint so a unique clash is a 409, not a broken transaction."""
+    try:
+        with session.begin_nested():
+            session.add(obj)
+    except IntegrityError as exc:
+        raise Conflict(code, message) from exc

@@ -1,0 +1,12 @@
+"""Entry point: `python wsgi.py` serves web + Socket.IO; gunicorn and the flask CLI import `app`."""
+
+from crm import create_app
+from crm.extensions import socketio
+
+app = create_app()
+
+if __name__ == "__main__":
+    settings = app.config["SETTINGS"]
+    print(f"Loanline is running at http://{settings.host}:{settings.port}/", flush=True)
+    # The embedded mode serves from one process with Werkzeug; production runs gunicorn (README).
+    socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)
