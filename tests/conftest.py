@@ -34,16 +34,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    return create_app({
-        "database_url": database_url,
-        "redis_url": None,
-        "secret_key": "test-secret-key-that-is-long-enough-for-hs256",
-        "pii_keys": PiiKeyring.generate_json(),
-        "instance_path": tmp_path_factory.mktemp("instance"),
-        "testing": True,
-        "argon2_time_cost": 1,
-        "argon2_memory_kib": 1024,
-    })
+    return create_app(
+        {
+            "database_url": database_url,
+            "redis_url": None,
+            "secret_key": "test-secret-key-that-is-long-enough-for-hs256",
+            "pii_keys": PiiKeyring.generate_json(),
+            "instance_path": tmp_path_factory.mktemp("instance"),
+            "testing": True,
+            "argon2_time_cost": 1,
+            "argon2_memory_kib": 1024,
+        }
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -87,8 +89,9 @@ class Auth:
         return self.headers_for(user.username)
 
     def headers_for(self, username: str, password: str = Factory.PASSWORD) -> dict[str, str]:
-        response = self.client.post("/api/v1/auth/login",
-                                    json={"username": username, "password": password})
+        response = self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
         assert response.status_code == 200, response.json
         return {"Authorization": f"Bearer {response.json['access_token']}"}
 

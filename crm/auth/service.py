@@ -80,8 +80,12 @@ class Authenticator:
         if row.used_at is not None:
             # A used token presented again means it was stolen or replayed: end the whole family.
             self._revoke_family(session, row.family, now)
-            raise DomainError("invalid_refresh_token", "the refresh token was already used", 401,
-                              keep_changes=True)
+            raise DomainError(
+                "invalid_refresh_token",
+                "the refresh token was already used",
+                401,
+                keep_changes=True,
+            )
         row.used_at = now
         user = session.get(User, row.user_id, execution_options=ALL_ORGS)
         if user is None or not user.active:

@@ -26,13 +26,17 @@ def test_login_refresh_logout_round_trip(client, make):
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {first.json['access_token']}"})
     assert me.json["role"] == "agent" and "leads:claim" in me.json["permissions"]
 
-    second = client.post("/api/v1/auth/refresh", json={"refresh_token": first.json["refresh_token"]})
+    second = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first.json["refresh_token"]}
+    )
     assert second.status_code == 200
     assert second.json["refresh_token"] != first.json["refresh_token"]
 
     out = client.post("/api/v1/auth/logout", json={"refresh_token": second.json["refresh_token"]})
     assert out.status_code == 200
-    after = client.post("/api/v1/auth/refresh", json={"refresh_token": second.json["refresh_token"]})
+    after = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": second.json["refresh_token"]}
+    )
     assert after.status_code == 401
     assert after.json["error"]["code"] == "invalid_refresh_token"
 
@@ -100,8 +104,13 @@ def test_expired_token_is_refused(client, make, app):
 def test_alg_none_token_is_refused(client, make):
     user = make.user("admin")
     now = int(utcnow().timestamp())
-    claims = {"sub": str(user.id), "org": user.org_id, "typ": "access", "iat": now,
-              "exp": now + 600}
+    claims = {
+        "sub": str(user.id),
+        "org": user.org_id,
+        "typ": "access",
+        "iat": now,
+        "exp": now + 600,
+    }
     unsigned = jwt.encode(claims, key=None, algorithm="none")
     response = client.get("/api/v1/me", headers=_auth(unsigned))
     assert response.status_code == 401
@@ -109,8 +118,9 @@ def test_alg_none_token_is_refused(client, make):
 
 def test_token_signed_with_another_key_is_refused(client, make):
     user = make.user("admin")
-    token = issue_access_token(user.id, user.org_id, "some-other-secret-of-enough-length!!",
-                               utcnow(), 15)
+    token = issue_access_token(
+        user.id, user.org_id, "some-other-secret-of-enough-length!!", utcnow(), 15
+    )
     assert client.get("/api/v1/me", headers=_auth(token)).status_code == 401
 
 
@@ -118,8 +128,10 @@ def test_deactivated_user_loses_access_at_once(client, make, auth):
     agent = make.user("agent")
     headers = auth.headers_for(agent.username)
     admin = auth.login("admin")
-    assert client.patch(f"/api/v1/users/{agent.id}", json={"active": False},
-                        headers=admin).status_code == 200
+    assert (
+        client.patch(f"/api/v1/users/{agent.id}", json={"active": False}, headers=admin).status_code
+        == 200
+    )
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 

@@ -24,16 +24,25 @@ def _free_port() -> int:
 
 
 def _flask(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 @pytest.fixture
 def fresh_env(tmp_path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PII_KEYS"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PII_KEYS"}
+    }
     env.update(LOANLINE_INSTANCE=str(tmp_path / "instance"), PORT=str(_free_port()))
     return env
 
@@ -48,16 +57,29 @@ def test_embedded_server_starts_and_demo_logins_work(fresh_env):
     secrets_file = Path(fresh_env["LOANLINE_INSTANCE"]) / "secrets.json"
     assert secrets_file.stat().st_mode & 0o077 == 0
 
-    server = subprocess.Popen([sys.executable, "wsgi.py"], cwd=ROOT, env=fresh_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "wsgi.py"],
+        cwd=ROOT,
+        env=fresh_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{fresh_env['PORT']}"
     try:
         health = _wait_for(f"{base}/healthz")
-        assert health == {"status": "ok", "db": "ok", "redis": "embedded",
-                          "version": health["version"]}
+        assert health == {
+            "status": "ok",
+            "db": "ok",
+            "redis": "embedded",
+            "version": health["version"],
+        }
         for username in ("admin", "agent_bj1", "sz_admin"):
-            response = requests.post(f"{base}/api/v1/auth/login", timeout=10,
-                                     json={"username": username, "password": DEMO_PASSWORD})
+            response = requests.post(
+                f"{base}/api/v1/auth/login",
+                timeout=10,
+                json={"username": username, "password": DEMO_PASSWORD},
+            )
             assert response.status_code == 200, response.text
     finally:
         server.terminate()
@@ -68,8 +90,20 @@ def test_embedded_server_starts_and_demo_logins_work(fresh_env):
 @pytest.mark.integration
 def test_create_user_makes_the_org_when_missing(fresh_env):
     _flask(fresh_env, "init-db")
-    out = _flask(fresh_env, "create-user", "--username", "boss", "--password", "long-enough-pw",
-                 "--role", "partner_admin", "--org", "杭州城市合伙人", "--org-kind", "partner")
+    out = _flask(
+        fresh_env,
+        "create-user",
+        "--username",
+        "boss",
+        "--password",
+        "long-enough-pw",
+        "--role",
+        "partner_admin",
+        "--org",
+        "杭州城市合伙人",
+        "--org-kind",
+        "partner",
+    )
     assert "杭州城市合伙人" in out and "partner_admin" in out
 
 

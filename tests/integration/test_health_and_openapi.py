@@ -14,8 +14,12 @@ def test_healthz_reports_database_and_embedded_redis(client):
 def test_openapi_documents_every_api_route_with_its_schemas(client, app):
     doc = client.get("/api/openapi.json").json
     assert doc["openapi"].startswith("3.1")
-    api_rules = {(r.rule, m) for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1")
-                 for m in r.methods - {"HEAD", "OPTIONS"}}
+    api_rules = {
+        (r.rule, m)
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/api/v1")
+        for m in r.methods - {"HEAD", "OPTIONS"}
+    }
     documented = {(p, m.upper()) for p, ops in doc["paths"].items() for m in ops}
     expected = {(rule.replace("<int:user_id>", "{user_id}"), m) for rule, m in api_rules}
     assert expected == documented

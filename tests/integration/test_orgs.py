@@ -14,8 +14,9 @@ def test_partner_admin_gets_404_for_another_orgs_user(client, make, auth, two_pa
     mine, theirs = two_partners
     other_user = make.user("partner_agent", org=theirs)
     headers = auth.login("partner_admin", org=mine)
-    response = client.patch(f"/api/v1/users/{other_user.id}", json={"display_name": "x"},
-                            headers=headers)
+    response = client.patch(
+        f"/api/v1/users/{other_user.id}", json={"display_name": "x"}, headers=headers
+    )
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
 
@@ -37,17 +38,26 @@ def test_partner_admin_lists_only_own_org(client, make, auth, two_partners):
 def test_partner_admin_cannot_create_a_team_in_another_org(client, auth, two_partners):
     mine, theirs = two_partners
     headers = auth.login("partner_admin", org=mine)
-    response = client.post("/api/v1/teams", json={"org_id": theirs.id, "name": "偷家"},
-                           headers=headers)
+    response = client.post(
+        "/api/v1/teams", json={"org_id": theirs.id, "name": "偷家"}, headers=headers
+    )
     assert response.status_code == 404
 
 
 def test_partner_admin_cannot_create_a_user_in_another_org(client, auth, two_partners):
     mine, theirs = two_partners
     headers = auth.login("partner_admin", org=mine)
-    response = client.post("/api/v1/users", headers=headers, json={
-        "username": "sneaky", "password": "long-enough-pw", "display_name": "S",
-        "role": "partner_agent", "org_id": theirs.id})
+    response = client.post(
+        "/api/v1/users",
+        headers=headers,
+        json={
+            "username": "sneaky",
+            "password": "long-enough-pw",
+            "display_name": "S",
+            "role": "partner_agent",
+            "org_id": theirs.id,
+        },
+    )
     assert response.status_code == 404
 
 
@@ -58,23 +68,43 @@ def test_partner_admin_cannot_escalate_a_user_to_admin(client, make, auth, two_p
     response = client.patch(f"/api/v1/users/{agent.id}", json={"role": "admin"}, headers=headers)
     assert response.status_code == 403
     assert response.json["error"]["code"] == "forbidden"
-    created = client.post("/api/v1/users", headers=headers, json={
-        "username": "wannabe", "password": "long-enough-pw", "display_name": "W",
-        "role": "admin", "org_id": mine.id})
+    created = client.post(
+        "/api/v1/users",
+        headers=headers,
+        json={
+            "username": "wannabe",
+            "password": "long-enough-pw",
+            "display_name": "W",
+            "role": "admin",
+            "org_id": mine.id,
+        },
+    )
     assert created.status_code == 403
 
 
 def test_partner_admin_creates_an_agent_in_own_org(client, auth, two_partners):
     mine, _ = two_partners
     headers = auth.login("partner_admin", org=mine)
-    created = client.post("/api/v1/users", headers=headers, json={
-        "username": "new.agent", "password": "long-enough-pw", "display_name": "新人",
-        "role": "partner_agent", "org_id": mine.id})
+    created = client.post(
+        "/api/v1/users",
+        headers=headers,
+        json={
+            "username": "new.agent",
+            "password": "long-enough-pw",
+            "display_name": "新人",
+            "role": "partner_agent",
+            "org_id": mine.id,
+        },
+    )
     assert created.status_code == 201
     assert created.json["org_id"] == mine.id
     assert "password" not in created.json and "password_hash" not in created.json
-    assert client.post("/api/v1/auth/login", json={
-        "username": "new.agent", "password": "long-enough-pw"}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"username": "new.agent", "password": "long-enough-pw"}
+        ).status_code
+        == 200
+    )
 
 
 def test_hq_admin_sees_every_org(client, make, auth, two_partners):
@@ -103,9 +133,17 @@ def test_only_admin_creates_orgs(client, auth):
 def test_partner_roles_do_not_exist_in_hq_and_vice_versa(client, make, auth):
     hq = make.org("hq")
     headers = auth.login("admin", org=hq)
-    response = client.post("/api/v1/users", headers=headers, json={
-        "username": "misplaced", "password": "long-enough-pw", "display_name": "M",
-        "role": "partner_agent", "org_id": hq.id})
+    response = client.post(
+        "/api/v1/users",
+        headers=headers,
+        json={
+            "username": "misplaced",
+            "password": "long-enough-pw",
+            "display_name": "M",
+            "role": "partner_agent",
+            "org_id": hq.id,
+        },
+    )
     assert response.status_code == 422
     assert response.json["error"]["code"] == "role_not_allowed_in_org"
 
@@ -113,9 +151,17 @@ def test_partner_roles_do_not_exist_in_hq_and_vice_versa(client, make, auth):
 def test_duplicate_username_is_a_409(client, make, auth):
     existing = make.user("agent")
     headers = auth.login("admin")
-    response = client.post("/api/v1/users", headers=headers, json={
-        "username": existing.username, "password": "long-enough-pw", "display_name": "D",
-        "role": "agent", "org_id": existing.org_id})
+    response = client.post(
+        "/api/v1/users",
+        headers=headers,
+        json={
+            "username": existing.username,
+            "password": "long-enough-pw",
+            "display_name": "D",
+            "role": "agent",
+            "org_id": existing.org_id,
+        },
+    )
     assert response.status_code == 409
     assert response.json["error"]["code"] == "duplicate_username"
 
@@ -124,7 +170,10 @@ def test_team_lead_must_belong_to_the_teams_org(client, make, auth, two_partners
     mine, theirs = two_partners
     outsider = make.user("partner_agent", org=theirs)
     headers = auth.login("admin")
-    response = client.post("/api/v1/teams", headers=headers, json={
-        "org_id": mine.id, "name": "A组", "lead_user_id": outsider.id})
+    response = client.post(
+        "/api/v1/teams",
+        headers=headers,
+        json={"org_id": mine.id, "name": "A组", "lead_user_id": outsider.id},
+    )
     assert response.status_code == 422
     assert response.json["error"]["code"] == "wrong_org"
