@@ -46,11 +46,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from crm import health
+    from crm import health, jobs_api
     from crm.auth import api as auth_api
+    from crm.compliance import api as compliance_api
+    from crm.leads import api as leads_api
     from crm.orgs import api as orgs_api
 
-    for module in (health, auth_api, orgs_api):
+    for module in (health, auth_api, orgs_api, leads_api, compliance_api, jobs_api):
         app.register_blueprint(module.bp)
 
 

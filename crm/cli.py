@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from crm.auth.actor import SYSTEM
 from crm.auth.permissions import ROLES
+from crm.compliance.crypto import PiiCipher, PiiKeyring
+from crm.compliance.pii import PiiVault
+from crm.compliance.rotation import reencrypt_batch
 from crm.extensions import db, runtime
 from crm.migrate import upgrade_to_head
 from crm.orgs import service as orgs
@@ -17,9 +23,12 @@ def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(rotate_pii_key)
+    app.cli.add_command(reencrypt_pii)
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create the database or upgrade it to the newest schema."""
     upgrade_to_head(current_app.config["SETTINGS"].database_url)
@@ -27,6 +36,7 @@ def init_db() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--username", required=True)
 @click.option("--password", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
@@ -55,6 +65,7 @@ def create_user(
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load the demo orgs, teams and users (idempotent) and print the logins."""
     from crm.demo import DEMO_PASSWORD, seed
@@ -64,6 +75,46 @@ def seed_demo() -> None:
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     for user in users:
         click.echo(f"  {user.username:<16} {user.role:<14} {user.display_name}")
+
+
+@click.command("rotate-pii-key")
+@with_appcontext
+def rotate_pii_key() -> None:
+    """Add a new personal-data key and make it active (old keys stay for decryption)."""
+    settings = current_app.config["SETTINGS"]
+    rotated = PiiKeyring.from_json(settings.pii_keys).rotated_json()
+    if settings.secrets_file is None:
+        # The keys live in the environment: re-encrypting under a key that exists only on this
+        # screen would lose the data if it were not deployed, so the operator deploys it first.
+        click.echo("PII_KEYS comes from the environment. Deploy this value to every web and")
+        click.echo("worker process, restart them, then run `flask --app wsgi reencrypt-pii`:")
+        click.echo(rotated)
+        return
+    secrets = json.loads(settings.secrets_file.read_text())
+    secrets["PII_KEYS"] = rotated
+    settings.secrets_file.write_text(json.dumps(secrets))
+    runtime.vault = PiiVault(PiiCipher(PiiKeyring.from_json(rotated)))
+    click.echo(f"new active key {runtime.vault.active_key_id} written to {settings.secrets_file}")
+    _reencrypt_all(batch_size=5000)
+
+
+@click.command("reencrypt-pii")
+@with_appcontext
+@click.option("--batch-size", default=5000, show_default=True)
+def reencrypt_pii(batch_size: int) -> None:
+    """Re-encrypt leads still sealed with an older key, one committed batch at a time."""
+    _reencrypt_all(batch_size)
+
+
+def _reencrypt_all(batch_size: int) -> None:
+    total = 0
+    while True:
+        with db.unit_of_work(SYSTEM) as session:
+            moved = reencrypt_batch(session, runtime.vault, batch_size)
+        total += moved
+        if moved == 0:
+            break
+    click.echo(f"re-encrypted {total} leads under key {runtime.vault.active_key_id}")
 
 
 def _cli_admin():

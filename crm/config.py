@@ -32,6 +32,10 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     testing: bool = False
+    # embedded mode only: run jobs in the requesting thread instead of the background pool
+    jobs_synchronous: bool = False
+    # where SECRET_KEY/PII_KEYS were generated, when they did not come from the environment
+    secrets_file: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -57,6 +61,7 @@ class Settings:
         values["database_url"] = values["database_url"] or f"sqlite:///{instance / 'loanline.db'}"
         if not (values["secret_key"] and values["pii_keys"]):
             generated = _generated_secrets(instance)
+            values["secrets_file"] = instance / "secrets.json"
             values["secret_key"] = values["secret_key"] or generated["SECRET_KEY"]
             values["pii_keys"] = values["pii_keys"] or generated["PII_KEYS"]
         return cls(**values)

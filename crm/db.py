@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -60,6 +60,12 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar = {datetime: UTCDateTime()}
 
 
+def after_commit(session: Session, callback: Callable[[], object]) -> None:
+    """Run `callback` once the unit of work has committed (e.g. enqueue a job that reads the
+    rows just written); dropped if it rolls back."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
@@ -111,6 +117,8 @@ class Database:
         try:
             yield session
             session.commit()
+            for callback in session.info.pop("after_commit", []):
+                callback()
         except DomainError as exc:
             if exc.keep_changes:
                 session.commit()

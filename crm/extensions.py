@@ -9,8 +9,10 @@ from crm.auth.passwords import Passwords
 from crm.auth.ratelimit import FailureCounter, MemoryFailureCounter, RedisFailureCounter
 from crm.auth.service import Authenticator
 from crm.compliance.crypto import PiiCipher, PiiKeyring
+from crm.compliance.pii import PiiVault
 from crm.config import Settings
 from crm.db import Database
+from workers.runner import InlineJobRunner, JobRunner, RQJobRunner
 
 db = Database()
 socketio = SocketIO()
@@ -22,7 +24,8 @@ class Runtime:
     settings: Settings
     redis: Redis | None
     auth: Authenticator
-    cipher: PiiCipher
+    vault: PiiVault
+    jobs: JobRunner
 
     def configure(self, settings: Settings) -> None:
         self.settings = settings
@@ -34,7 +37,12 @@ class Runtime:
         )
         passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
         self.auth = Authenticator(settings, passwords, failures)
-        self.cipher = PiiCipher(PiiKeyring.from_json(settings.pii_keys))
+        self.vault = PiiVault(PiiCipher(PiiKeyring.from_json(settings.pii_keys)))
+        self.jobs = (
+            RQJobRunner(self.redis)
+            if self.redis is not None
+            else InlineJobRunner(synchronous=settings.jobs_synchronous)
+        )
 
 
 runtime = Runtime()

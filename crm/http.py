@@ -30,6 +30,8 @@ class Operation:
     tag: str
     body: type[BaseModel] | None
     query: type[BaseModel] | None
+    form: type[BaseModel] | None
+    files: tuple[str, ...]
     response: Any
     status: int
     permission: str | None
@@ -54,6 +56,8 @@ class ApiBlueprint(Blueprint):
         *,
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
+        form: type[BaseModel] | None = None,
+        files: tuple[str, ...] = (),
         response: Any = None,
         status: int = 200,
         permission: str | None = None,
@@ -70,6 +74,8 @@ class ApiBlueprint(Blueprint):
                 tag=self.tag,
                 body=body,
                 query=query,
+                form=form,
+                files=files,
                 response=response,
                 status=status,
                 permission=permission,
@@ -93,6 +99,12 @@ def _dispatch(op: Operation, handler: Callable[..., Any], url_args: dict[str, An
         kwargs["body"] = parse_body(op.body)
     if op.query is not None:
         kwargs["query"] = op.query.model_validate(request.args.to_dict())
+    if op.form is not None:
+        kwargs["form"] = op.form.model_validate(request.form.to_dict())
+    for name in op.files:
+        if name not in request.files:
+            raise DomainError("missing_file", f"attach the file as the multipart field {name!r}")
+        kwargs[name] = request.files[name]
     actor = auth_service.actor_from_token(
         bearer_token(), current_app.config["SETTINGS"], ip=client_ip(), required=not op.public
     )
@@ -145,7 +157,8 @@ def register_error_handlers(app: Flask) -> None:
             {"loc": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]}
             for e in err.errors(include_url=False, include_input=False)
         ]
-        if any(f["type"] == "json_invalid" for f in fields):
+        # the body as a whole is not JSON (a JSON-typed field inside it is a field error)
+        if any(f["type"] == "json_invalid" and not f["loc"] for f in fields):
             return error_response(400, "invalid_json", "the request body is not valid JSON")
         return error_response(
             422, "validation_error", "some fields are missing or invalid", {"fields": fields}

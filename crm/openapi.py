@@ -54,6 +54,11 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         ]
     if params:
         doc["parameters"] = params
+    if op.form is not None or op.files:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": _multipart(op, components)}},
+        }
     if op.body is not None:
         doc["requestBody"] = {
             "required": True,
@@ -72,6 +77,18 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if not op.public:
         doc["security"] = [{"bearer": []}]
     return doc
+
+
+def _multipart(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+    schema = (
+        _schema(op.form, components, "validation", inline=True)
+        if op.form
+        else {"type": "object", "properties": {}}
+    )
+    for name in op.files:
+        schema["properties"][name] = {"type": "string", "format": "binary"}
+        schema.setdefault("required", []).append(name)
+    return schema
 
 
 def _schema(tp: Any, components: dict[str, Any], mode: str, inline: bool = False) -> dict:

@@ -36,6 +36,8 @@ class Page(Response, Generic[T]):
     total: int
     page: int
     per_page: int
+    # true when counting stopped at a cap: "10,000+" is all a screen needs and keeps lists fast
+    total_capped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class PageResult(Generic[T]):
     total: int
     page: int
     per_page: int
+    total_capped: bool = False
 
 
 class ErrorBody(BaseModel):

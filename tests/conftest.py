@@ -42,6 +42,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
             "pii_keys": PiiKeyring.generate_json(),
             "instance_path": tmp_path_factory.mktemp("instance"),
             "testing": True,
+            # an import job must see the test's uncommitted rows, so it runs in the test's thread
+            "jobs_synchronous": True,
             "argon2_time_cost": 1,
             "argon2_memory_kib": 1024,
         }

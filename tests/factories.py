@@ -6,7 +6,10 @@ import itertools
 from functools import cached_property
 
 from crm.auth.actor import SYSTEM
+from crm.db import utcnow
 from crm.extensions import db, runtime
+from crm.leads.intake import LeadDraft, lead_columns
+from crm.leads.models import Lead
 from crm.orgs.models import Org, Team, User
 from crm.orgs.schemas import OrgSettings
 
@@ -39,6 +42,20 @@ class Factory:
         fields.setdefault("display_name", fields["username"])
         fields.setdefault("password_hash", self._password_hash)
         return self._save(User(role=role, org_id=org.id, **fields))
+
+    def lead(
+        self, org: Org | None = None, phone: str | None = None, owner: User | None = None, **fields
+    ) -> Lead:
+        org = org or self.org()
+        draft_fields = {k: fields.pop(k) for k in list(fields) if k in LeadDraft.__slots__}
+        draft_fields.setdefault("name", "张三")
+        draft_fields.setdefault("source", "web_form")
+        draft = LeadDraft(phone=phone or f"138{next(_seq):08d}", **draft_fields)
+        columns = lead_columns(runtime.vault, draft, org.id, None, utcnow())
+        columns.update(fields)
+        if owner is not None:
+            columns["owner_id"] = owner.id
+        return self._save(Lead(**columns))
 
     @staticmethod
     def _save(obj):

@@ -150,21 +150,27 @@ def actor_from_token(
 
 def refresh_actor(session: Session, provisional: Actor) -> Actor:
     """Role, team and active flag come from the database, so a change takes effect at once."""
+    actor = actor_for_user(session, provisional.user_id, provisional.ip)
+    session.info["actor"] = actor
+    return actor
+
+
+def actor_for_user(session: Session, user_id: int, ip: str | None = None) -> Actor:
+    """The Actor a user acts as now; jobs use it to act with the rights of who started them."""
     row = session.execute(
         select(User, Org.kind)
         .join(Org, Org.id == User.org_id)
-        .where(User.id == provisional.user_id)
+        .where(User.id == user_id)
+        .execution_options(**ALL_ORGS)
     ).one_or_none()
     if row is None or not row[0].active:
         raise DomainError("invalid_token", "this account is no longer active", 401)
     user, org_kind = row
-    actor = Actor(
+    return Actor(
         user_id=user.id,
         org_id=user.org_id,
         role=user.role,
         team_id=user.team_id,
         permissions=permissions_for(user.role, org_kind),
-        ip=provisional.ip,
+        ip=ip,
     )
-    session.info["actor"] = actor
-    return actor

@@ -145,6 +145,10 @@ class PiiCipher:
         self._active_aead = self._aeads[self._active_key_id]
         self._index_mac = hmac.new(keyring._index_key, digestmod=hashlib.sha256)
 
+    @property
+    def active_key_id(self) -> str:
+        return self._active_key_id
+
     def encrypt(self, plaintext: str, field: str) -> str:
         if not field:
             raise ValueError("field is required: it binds the ciphertext to its column")

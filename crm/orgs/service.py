@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,7 +10,7 @@ from crm.auth.actor import Actor
 from crm.auth.passwords import Passwords
 from crm.auth.permissions import GRANTABLE, roles_allowed_in
 from crm.db import Base
-from crm.errors import Conflict, DomainError, Forbidden, NotFound
+from crm.errors import Conflict, DomainError, Forbidden
 from crm.orgs.models import Org, Team, User
 from crm.orgs.schemas import (
     CreateOrg,
@@ -22,23 +20,8 @@ from crm.orgs.schemas import (
     UpdateUser,
     UserListArgs,
 )
+from crm.queries import get_visible, paginate
 from crm.schemas import PageArgs, PageResult
-
-M = TypeVar("M", bound=Base)
-
-
-def get_visible(session: Session, model: type[M], object_id: int, what: str) -> M:
-    """Fetch by id within the actor's scope; another org's object is indistinguishable from none."""
-    obj = session.scalars(select(model).where(model.id == object_id)).one_or_none()
-    if obj is None:
-        raise NotFound(what)
-    return obj
-
-
-def paginate(session: Session, stmt, args: PageArgs) -> PageResult:
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = session.scalars(stmt.limit(args.per_page).offset((args.page - 1) * args.per_page))
-    return PageResult(list(items), total or 0, args.page, args.per_page)
 
 
 def create_org(session: Session, actor: Actor, data: CreateOrg) -> Org:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def test_healthz_reports_database_and_embedded_redis(client):
     body = client.get("/healthz").json
@@ -21,7 +23,7 @@ def test_openapi_documents_every_api_route_with_its_schemas(client, app):
         for m in r.methods - {"HEAD", "OPTIONS"}
     }
     documented = {(p, m.upper()) for p, ops in doc["paths"].items() for m in ops}
-    expected = {(rule.replace("<int:user_id>", "{user_id}"), m) for rule, m in api_rules}
+    expected = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), m) for rule, m in api_rules}
     assert expected == documented
     create_user = doc["paths"]["/api/v1/users"]["post"]
     schema_ref = create_user["requestBody"]["content"]["application/json"]["schema"]["$ref"]

@@ -1,0 +1,141 @@
+"""Leads (prospective borrowers), their sources, timeline events and uploaded lead sheets.
+
+Name, phone and ID number exist only encrypted (`*_enc`), as keyed blind indexes for exact lookups
+(`*_bidx`) and as the masked forms everyone may see (`*_masked`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.db import Base, BigId, utcnow
+from crm.tenancy import TenantMixin
+
+STAGES = ("new", "contacted", "qualified", "applied", "approved", "disbursed", "lost", "rejected")
+
+
+class Lead(TenantMixin, Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        # one lead per phone per org: the dedupe rule, enforced by the database itself
+        UniqueConstraint("org_id", "phone_bidx"),
+        Index("ix_leads_org_id_id_number_bidx", "org_id", "id_number_bidx"),
+        Index("ix_leads_org_id_name_bidx", "org_id", "name_bidx"),
+        # list screens: an org's leads by owner (私海) or pool, newest or best first
+        Index("ix_leads_org_owner_created", "org_id", "owner_id", "created_at"),
+        Index("ix_leads_org_owner_score", "org_id", "owner_id", "score"),
+        Index("ix_leads_org_stage_created", "org_id", "stage", "created_at"),
+        Index("ix_leads_org_source_created", "org_id", "source", "created_at"),
+        Index("ix_leads_org_city_created", "org_id", "city", "created_at"),
+        Index("ix_leads_owner_next_followup", "owner_id", "next_followup_at"),
+        Index("ix_leads_pii_key_id", "pii_key_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # the composite indexes above all lead with org_id; a separate one would only slow inserts
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    # bought lists often have no names: a lead is a phone number first
+    name_enc: Mapped[str | None] = mapped_column(Text)
+    name_bidx: Mapped[str | None] = mapped_column(String(64))
+    name_masked: Mapped[str | None] = mapped_column(String(64))
+    phone_enc: Mapped[str] = mapped_column(Text)
+    phone_bidx: Mapped[str] = mapped_column(String(64))
+    phone_masked: Mapped[str] = mapped_column(String(32))
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    id_number_bidx: Mapped[str | None] = mapped_column(String(64))
+    id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    pii_key_id: Mapped[str] = mapped_column(String(32))
+    birth_year: Mapped[int | None] = mapped_column(SmallInteger)
+    gender: Mapped[str | None] = mapped_column(String(8))
+
+    city: Mapped[str | None] = mapped_column(String(32))
+    province: Mapped[str | None] = mapped_column(String(32))
+    phone_city: Mapped[str | None] = mapped_column(String(32))
+    carrier: Mapped[str | None] = mapped_column(String(16))
+    is_mobile: Mapped[bool] = mapped_column(default=True)
+    source: Mapped[str] = mapped_column(String(64))
+    amount_wanted: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    term_months: Mapped[int | None] = mapped_column(SmallInteger)
+    purpose: Mapped[str | None] = mapped_column(String(100))
+    qualifications: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    remark: Mapped[str | None] = mapped_column(Text)
+
+    consent_given_at: Mapped[datetime | None]
+    consent_method: Mapped[str | None] = mapped_column(String(32))
+    consent_text_version: Mapped[str | None] = mapped_column(String(32))
+
+    score: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
+    stage: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    lost_reason: Mapped[str | None] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    claimed_at: Mapped[datetime | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_followup_at: Mapped[datetime | None]
+    next_followup_at: Mapped[datetime | None]
+
+    @property
+    def pool(self) -> str:
+        return "public" if self.owner_id is None else "private"
+
+    @property
+    def age(self) -> int | None:
+        # from the birth year only (the full birth date stays inside the encrypted ID number)
+        return date.today().year - self.birth_year if self.birth_year else None
+
+
+class LeadSource(TenantMixin, Base):
+    """A channel leads come from, with what a lead from it costs (for channel ROI)."""
+
+    __tablename__ = "lead_sources"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32), default="other")
+    cost_per_lead: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LeadEvent(TenantMixin, Base):
+    """One entry of a lead's timeline; append-only."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_lead_id_at", "lead_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(BigId, ForeignKey("leads.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Upload(TenantMixin, Base):
+    """A lead sheet waiting for its import job; kept in the database so any worker can read it."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # set when the import finished: a retried job returns it instead of importing twice
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,171 @@
+"""Request and response schemas for leads; the lead object never carries plain personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Json
+
+from crm.leads.models import STAGES
+from crm.schemas import PageArgs, QueryArgs, RequestBody, Response
+
+Stage = Literal[STAGES]  # type: ignore[valid-type]
+Asset = Literal["none", "owned", "mortgaged"]
+Money = Decimal
+
+
+class Qualifications(BaseModel):
+    """资质: what a lender looks at. Unknown stays null rather than guessed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    monthly_income: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    employment: Literal["salaried", "self_employed", "business_owner", "other"] | None = None
+    social_security: bool | None = None
+    provident_fund: bool | None = None
+    house: Asset | None = None
+    car: Asset | None = None
+    insurance_policy: bool | None = None
+    business_licence: bool | None = None
+    credit_status: Literal["good", "minor_overdue", "serious_overdue", "no_record"] | None = None
+
+
+class QualificationsOut(Qualifications):
+    """Read back from stored JSON, where money is already a string."""
+
+    model_config = ConfigDict(extra="ignore", strict=False)
+
+
+class Consent(RequestBody):
+    given_at: AwareDatetime
+    method: str = Field(min_length=1, max_length=32)
+    text_version: str = Field(min_length=1, max_length=32)
+
+
+class LeadFields(RequestBody):
+    """Editable lead fields shared by create and update."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    city: str | None = Field(None, max_length=32)
+    amount_wanted: Decimal | None = Field(None, ge=0, le=100_000_000, decimal_places=2)
+    term_months: int | None = Field(None, ge=1, le=360)
+    purpose: str | None = Field(None, max_length=100)
+    qualifications: Qualifications | None = None
+    remark: str | None = Field(None, max_length=2000)
+
+
+class CreateLead(LeadFields):
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(min_length=1, max_length=40)
+    id_number: str | None = Field(None, max_length=40)
+    source: str = Field(min_length=1, max_length=64)
+    consent: Consent
+
+
+class UpdateLead(LeadFields):
+    name: str | None = Field(None, min_length=1, max_length=50)
+    phone: str | None = Field(None, min_length=1, max_length=40)
+    id_number: str | None = Field(None, max_length=40)
+    source: str | None = Field(None, min_length=1, max_length=64)
+    consent: Consent | None = None
+
+
+class LeadOut(Response):
+    id: int
+    org_id: int
+    name_masked: str | None
+    phone_masked: str
+    id_number_masked: str | None
+    city: str | None
+    province: str | None
+    carrier: str | None
+    source: str
+    stage: str
+    score: int
+    owner_id: int | None
+    pool: Literal["public", "private"]
+    amount_wanted: Decimal | None
+    term_months: int | None
+    purpose: str | None
+    qualifications: QualificationsOut
+    age: int | None = None
+    gender: str | None
+    consent_given_at: datetime | None
+    consent_method: str | None
+    consent_text_version: str | None
+    created_at: datetime
+    last_followup_at: datetime | None
+    next_followup_at: datetime | None
+
+
+SortKey = Literal[
+    "-score", "score", "created_at", "-created_at", "-last_followup_at", "last_followup_at"
+]
+
+
+class LeadFilters(PageArgs):
+    pool: Literal["public", "mine", "all"] = "all"
+    stage: Stage | None = None
+    source: str | None = None
+    city: str | None = None
+    owner_id: int | None = None
+    org_id: int | None = None
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=50,
+        description="a full phone number, ID number or name (exact match)",
+    )
+    min_score: int | None = Field(None, ge=0, le=100)
+    sort: SortKey = "-created_at"
+
+
+class ExportArgs(LeadFilters):
+    format: Literal["csv", "xlsx"] = "csv"
+    per_page: int = Field(100_000, ge=1, le=100_000)
+
+
+class RevealRequest(RequestBody):
+    fields: list[Literal["phone", "id_number", "name"]] = Field(min_length=1, max_length=3)
+    purpose: str = Field(min_length=4, max_length=500)
+
+
+class Revealed(Response):
+    lead_id: int
+    phone: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+
+
+class DuplicateOverlap(Response):
+    org_id: int
+    other_org_id: int
+    leads: int
+
+
+class JobAccepted(Response):
+    job_id: str
+
+
+class ImportForm(QueryArgs):
+    """Form fields sent with the uploaded sheet (multipart values arrive as text)."""
+
+    source: str | None = Field(
+        None, min_length=1, max_length=64, description="source for rows whose sheet has none"
+    )
+    mapping: Json[dict[str, str]] | None = Field(
+        None, description='JSON object: our field -> header in the file, e.g. {"phone": "客户手机"}'
+    )
+    consent_method: str | None = Field(None, min_length=1, max_length=32)
+    consent_text_version: str | None = Field(None, min_length=1, max_length=32)
+
+
+class EventOut(Response):
+    id: int | None
+    kind: str
+    at: datetime
+    actor_id: int | None
+    data: dict

@@ -1,0 +1,41 @@
+"""Query helpers shared by every area: fetch within the org scope, paginate."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from crm.db import Base
+from crm.errors import NotFound
+from crm.schemas import PageArgs, PageResult
+
+M = TypeVar("M", bound=Base)
+
+
+def get_visible(session: Session, model: type[M], object_id: int, what: str) -> M:
+    """Fetch by id within the actor's scope; another org's object is indistinguishable from none."""
+    obj = session.scalars(select(model).where(model.id == object_id)).one_or_none()
+    if obj is None:
+        raise NotFound(what)
+    return obj
+
+
+def paginate(
+    session: Session, stmt: Select, args: PageArgs, count_cap: int | None = None
+) -> PageResult:
+    """One page plus the total; with `count_cap`, counting stops there (a cheap bounded scan)."""
+    counted = stmt.order_by(None)
+    if count_cap is not None:
+        counted = counted.limit(count_cap + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    items = session.scalars(stmt.limit(args.per_page).offset((args.page - 1) * args.per_page))
+    capped = count_cap is not None and total > count_cap
+    return PageResult(
+        list(items),
+        min(total, count_cap) if capped else total,
+        args.page,
+        args.per_page,
+        total_capped=capped,
+    )
