@@ -67,11 +67,11 @@ def create_user(
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Load the demo orgs, teams and users (idempotent) and print the logins."""
+    """Load the demo orgs, teams, users and leads (idempotent) and print the logins."""
     from crm.demo import DEMO_PASSWORD, seed
 
     with db.unit_of_work(SYSTEM) as session:
-        users = seed(session, runtime.auth.passwords)
+        users = seed(session, runtime.auth.passwords, runtime.vault)
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     for user in users:
         click.echo(f"  {user.username:<16} {user.role:<14} {user.display_name}")

@@ -18,6 +18,7 @@ from crm.leads.export import export_leads
 from crm.leads.importer import ImportOptions, store_upload
 from crm.leads.schemas import (
     CreateLead,
+    DuplicateOverlap,
     EventOut,
     ExportArgs,
     ImportForm,
@@ -93,6 +94,12 @@ def import_sheet(session: Session, actor: Actor, form: ImportForm, file: FileSto
         ),
     )
     return JobAccepted(job_id=job_id)
+
+
+@bp.endpoint("/leads/overlap", response=list[DuplicateOverlap], permission="orgs:all")
+def overlap(session: Session, actor: Actor):
+    """Headquarters: how many leads each pair of orgs shares (same phone number)."""
+    return service.cross_org_overlap(session)
 
 
 @bp.endpoint("/leads/<int:lead_id>", response=LeadOut, permission="leads:read")

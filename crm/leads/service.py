@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crm.auth.actor import Actor
 from crm.compliance import audit
@@ -192,6 +192,19 @@ def reveal(
     )
     add_event(session, lead, actor, "reveal", {"fields": fields, "purpose": request.purpose})
     return values
+
+
+def cross_org_overlap(session: Session) -> list[dict[str, int]]:
+    """Pairs of orgs holding leads with the same phone (partners may compete for one borrower);
+    matched on the blind index, so no number is ever decrypted for the report."""
+    mine, theirs = aliased(Lead), aliased(Lead)
+    rows = session.execute(
+        select(mine.org_id, theirs.org_id, func.count())
+        .join(theirs, and_(mine.phone_bidx == theirs.phone_bidx, mine.org_id < theirs.org_id))
+        .group_by(mine.org_id, theirs.org_id)
+        .order_by(func.count().desc())
+    )
+    return [{"org_id": a, "other_org_id": b, "leads": n} for a, b, n in rows]
 
 
 def add_event(

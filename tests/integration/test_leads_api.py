@@ -221,3 +221,17 @@ def test_edit_to_a_phone_of_another_lead_is_a_duplicate(client, make, auth):
         headers=auth.login("manager", org=org),
     )
     assert response.status_code == 409
+
+
+def test_hq_sees_which_orgs_share_a_phone_and_partners_cannot(client, make, auth):
+    hq, shenzhen, chengdu = make.org("hq"), make.org("partner"), make.org("partner")
+    for org in (hq, shenzhen, chengdu):
+        make.lead(org=org, phone="13800009999")
+    make.lead(org=shenzhen, phone="13800008888")
+    make.lead(org=chengdu, phone="13800008888")
+    report = client.get("/api/v1/leads/overlap", headers=auth.login("admin", org=hq)).json
+    pairs = {(r["org_id"], r["other_org_id"]): r["leads"] for r in report}
+    assert pairs[(shenzhen.id, chengdu.id)] == 2
+    assert pairs[(hq.id, shenzhen.id)] == pairs[(hq.id, chengdu.id)] == 1
+    denied = client.get("/api/v1/leads/overlap", headers=auth.login("partner_admin", org=shenzhen))
+    assert denied.status_code == 403
