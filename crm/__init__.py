@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides Settings fields (tests pass a database URL, costs)."""
+    import crm.model_registry  # noqa: F401 - every mapper must exist before the first query
     from crm.config import Settings
     from crm.extensions import db, runtime, socketio
     from crm.http import register_error_handlers

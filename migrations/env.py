@@ -11,6 +11,20 @@ config = context.config
 target_metadata = Base.metadata
 
 
+# Indexes the models mark info={"autogenerate": False} are written by hand in a migration
+# (SQLite cannot reflect their DESC column), so autogenerate neither adds nor drops them.
+_HAND_WRITTEN = {
+    index.name
+    for table in target_metadata.tables.values()
+    for index in table.indexes
+    if not index.info.get("autogenerate", True)
+}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "index" and name in _HAND_WRITTEN)
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
@@ -30,6 +44,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from crm.db import Base, BigId, utcnow
 from crm.tenancy import TenantMixin
 
-STAGES = ("new", "contacted", "qualified", "applied", "approved", "disbursed", "lost", "rejected")
+FUNNEL = ("new", "contacted", "qualified", "applied", "approved", "disbursed")
+STAGES = (*FUNNEL, "lost", "rejected")
 
 
 class Lead(TenantMixin, Base):
@@ -44,6 +45,21 @@ class Lead(TenantMixin, Base):
         Index("ix_leads_org_city_created", "org_id", "city", "created_at"),
         Index("ix_leads_owner_next_followup", "owner_id", "next_followup_at"),
         Index("ix_leads_pii_key_id", "pii_key_id"),
+        # funnel reports read a cohort by creation date and group it
+        Index("ix_leads_org_created", "org_id", "created_at"),
+        # claim-next takes the best unowned lead of a pool from the front of this index; partial,
+        # so claimed leads (most of them) cost it nothing. SQLite does not reflect DESC, so
+        # autogenerate is told to leave it alone (migrations/env.py) rather than see drift.
+        Index(
+            "ix_leads_public_pool_best",
+            "org_id",
+            "pool_id",
+            text("score DESC"),
+            "created_at",
+            postgresql_where=text("owner_id IS NULL"),
+            sqlite_where=text("owner_id IS NULL"),
+            info={"autogenerate": False},
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -81,9 +97,16 @@ class Lead(TenantMixin, Base):
 
     score: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
     stage: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    # furthest funnel stage ever reached (index in FUNNEL); a lost lead keeps it, so a funnel
+    # counts leads that reached a stage, not only those still sitting in it
+    reached_rank: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
+    stage_changed_at: Mapped[datetime | None]
     lost_reason: Mapped[str | None] = mapped_column(String(200))
+    # None: the org's main public pool (公海); else a team or city pool of the same org
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id", ondelete="SET NULL"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

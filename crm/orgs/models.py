@@ -49,3 +49,5 @@ class User(TenantMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # fair round-robin: the next lead goes to whoever waited longest (newcomers first)
+    last_assigned_at: Mapped[datetime | None]

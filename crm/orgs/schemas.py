@@ -24,6 +24,12 @@ class OrgSettings(RequestBody):
     stale_after_days: int = Field(30, ge=1, le=3650)
     reclaim_cooldown_days: int = Field(3, ge=0, le=365)
     max_calls_per_lead_per_day: int = Field(3, ge=1, le=50)
+    # stops one agent draining the pool, and stops scraping numbers by opening pool leads
+    daily_claim_cap: int = Field(50, ge=1, le=10_000)
+    daily_open_cap: int = Field(300, ge=1, le=100_000)
+    # a missed follow-up alerts the team lead, then the lead goes to another agent
+    escalate_after_hours: int = Field(24, ge=1, le=24 * 30)
+    reassign_after_hours: int = Field(72, ge=1, le=24 * 90)
     retention_days: int = Field(730, ge=30, le=36500)
 
 
