@@ -51,9 +51,18 @@ def _register_blueprints(app: Flask) -> None:
     from crm.auth import api as auth_api
     from crm.compliance import api as compliance_api
     from crm.leads import api as leads_api
+    from crm.notifications import api as notifications_api
     from crm.orgs import api as orgs_api
 
-    for module in (health, auth_api, orgs_api, leads_api, compliance_api, jobs_api):
+    for module in (
+        health,
+        auth_api,
+        orgs_api,
+        leads_api,
+        compliance_api,
+        jobs_api,
+        notifications_api,
+    ):
         app.register_blueprint(module.bp)
 
 
