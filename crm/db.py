@@ -92,7 +92,11 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A deferred transaction that reads, then writes, fails at once with "database is
+        # locked" when another writer committed in between; taking the write lock up front makes
+        # concurrent writers wait their turn instead (busy timeout), which is what claims need.
+        immediate = conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -108,12 +112,17 @@ class Database:
         event.listen(self.sessionmaker, "do_orm_execute", apply_org_scope)
 
     @contextmanager
-    def unit_of_work(self, actor: Actor) -> Iterator[Session]:
-        """One transaction scoped to what `actor` may see: commit on success, roll back on error."""
+    def unit_of_work(self, actor: Actor, *, readonly: bool = False) -> Iterator[Session]:
+        """One transaction scoped to what `actor` may see: commit on success, roll back on error.
+
+        On SQLite a unit that may write takes the write lock when it begins (see _tune_sqlite);
+        `readonly` units (GET requests) do not, so reads never queue behind writers."""
         if self.sessionmaker is None:
             raise RuntimeError("Database.configure() has not been called")
         session = self.sessionmaker()
         session.info["actor"] = actor
+        if not readonly and self.engine.dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session
             session.commit()

@@ -108,7 +108,7 @@ def _dispatch(op: Operation, handler: Callable[..., Any], url_args: dict[str, An
     actor = auth_service.actor_from_token(
         bearer_token(), current_app.config["SETTINGS"], ip=client_ip(), required=not op.public
     )
-    with db.unit_of_work(actor) as session:
+    with db.unit_of_work(actor, readonly=request.method == "GET") as session:
         if actor.user_id is not None:
             actor = auth_service.refresh_actor(session, actor)
         if op.permission:
