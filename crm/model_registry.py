@@ -8,11 +8,13 @@ from crm.leads import models as leads_models
 from crm.notifications import models as notifications_models
 from crm.orgs import models as orgs_models
 from crm.pools import models as pools_models
+from dialer import models as dialer_models
 
 __all__ = [
     "Base",
     "auth_models",
     "compliance_models",
+    "dialer_models",
     "followups_models",
     "leads_models",
     "notifications_models",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TypeVar
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from crm.db import Base
@@ -39,3 +41,27 @@ def paginate(
         args.per_page,
         total_capped=capped,
     )
+
+
+def increment_capped(
+    session: Session,
+    model: type[Base],
+    keys: dict[str, object],
+    column: str,
+    cap: int | None = None,
+    **defaults: object,
+) -> bool:
+    """Add one to a per-key counter row (created at 1 when missing) unless it already reached
+    `cap`: true when counted. One INSERT … ON CONFLICT DO UPDATE … WHERE statement, so
+    concurrent callers can never push the counter past the cap."""
+    dialect = session.get_bind().dialect.name
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = model.__table__
+    counter = table.c[column]
+    stmt = insert_fn(table).values(**keys, **defaults, **{column: 1})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={column: counter + 1},
+        where=(counter < cap) if cap is not None else None,
+    )
+    return session.execute(stmt).rowcount == 1

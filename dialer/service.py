@@ -1,0 +1,224 @@
+"""Call lifecycle: guard and place a dial, follow the gateway's events, hang up, close orphans.
+
+Functions take a session and return what changed; the socket layer emits it to consoles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from crm.auth.actor import Actor
+from crm.compliance.pii import PiiVault
+from crm.db import utcnow
+from crm.errors import DomainError, NotFound
+from crm.leads.models import Lead
+from crm.leads.service import add_event, get_lead
+from crm.pools.ownership import org_settings, record_owner_change, take_unowned
+from crm.queries import increment_capped
+from crm.tenancy import ALL_ORGS
+from dialer.gateways.base import CallEvent
+from dialer.guards import MESSAGES, DialFacts, local_time, parse_hours, refusal
+from dialer.models import Call, CallerId, CallerIdDay, DncEntry
+
+
+@dataclass(frozen=True)
+class DialPlan:
+    """A call row written and committed; the gateway is asked to place it afterwards."""
+
+    call: Call
+    caller_id: str
+    callee_e164: str
+
+
+class DialRefused(DomainError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code, MESSAGES[code], 422)
+
+
+def on_dnc_list(session: Session, phone_bidx: str) -> bool:
+    stmt = select(DncEntry.id).where(DncEntry.phone_bidx == phone_bidx).limit(1)
+    return session.scalar(stmt.execution_options(**ALL_ORGS)) is not None
+
+
+def plan_dial(
+    session: Session,
+    actor: Actor,
+    vault: PiiVault,
+    lead_id: int,
+    claim_on_connect: bool = False,
+    now: datetime | None = None,
+) -> DialPlan:
+    """Check every calling rule, pick a caller ID and write the call as `dialing`."""
+    now = now or utcnow()
+    lead = get_lead(session, actor, lead_id, for_update=True)
+    settings = org_settings(session, lead.org_id)
+    local_now = local_time(now, settings.timezone)
+    facts = DialFacts(
+        may_call_lead=lead.owner_id == actor.user_id
+        or (claim_on_connect and lead.owner_id is None),
+        on_dnc_list=on_dnc_list(session, lead.phone_bidx),
+        local_now=local_now,
+        calling_hours=parse_hours(settings.calling_hours_start, settings.calling_hours_end),
+        calls_to_lead_today=_calls_since(session, Call.lead_id == lead.id, _day_start(local_now)),
+        max_calls_per_lead_per_day=settings.max_calls_per_lead_per_day,
+        agent_on_a_call=open_call_of(session, actor.user_id) is not None,
+    )
+    if code := refusal(facts):
+        raise DialRefused(code)
+    caller_id = _take_caller_id(session, lead.org_id, local_now.date())
+    if caller_id is None:
+        raise DialRefused("no_caller_id")
+    call = Call(
+        org_id=lead.org_id,
+        lead_id=lead.id,
+        agent_id=actor.user_id,
+        caller_id_id=caller_id.id,
+        state="dialing",
+        gateway="",
+        started_at=now,
+        claim_on_connect=claim_on_connect and lead.owner_id is None,
+    )
+    session.add(call)
+    session.flush()
+    return DialPlan(call, caller_id.number, vault.reveal(lead.phone_enc, "phone"))
+
+
+def open_call_of(session: Session, agent_id: int | None) -> Call | None:
+    return session.scalars(
+        select(Call).where(Call.agent_id == agent_id, Call.state != "ended").limit(1)
+    ).first()
+
+
+def _calls_since(session: Session, condition, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count()).select_from(Call).where(condition, Call.started_at >= since)
+        )
+        or 0
+    )
+
+
+def _day_start(local_now: datetime) -> datetime:
+    return local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _take_caller_id(session: Session, org_id: int, day: date) -> CallerId | None:
+    """Rotate: the org's active number used least today that is still under its cap."""
+    used = (
+        select(CallerIdDay.calls)
+        .where(CallerIdDay.caller_id_id == CallerId.id, CallerIdDay.day == day)
+        .scalar_subquery()
+    )
+    candidates = session.scalars(
+        select(CallerId)
+        .where(CallerId.org_id == org_id, CallerId.active.is_(True))
+        .order_by(func.coalesce(used, 0), CallerId.id)
+    ).all()
+    for candidate in candidates:
+        if increment_capped(
+            session,
+            CallerIdDay,
+            {"caller_id_id": candidate.id, "day": day},
+            "calls",
+            cap=candidate.daily_cap,
+        ):
+            return candidate
+    return None
+
+
+def attach_gateway_call(
+    session: Session, call_id: int, gateway: str, gateway_call_id: str, privacy_number: str | None
+) -> None:
+    session.execute(
+        update(Call)
+        .where(Call.id == call_id)
+        .values(gateway=gateway, gateway_call_id=gateway_call_id, privacy_number=privacy_number)
+    )
+
+
+def apply_event(session: Session, event: CallEvent) -> tuple[Call, bool] | None:
+    """Record a gateway event on its call. Returns (call, claimed_now) or None for an unknown or
+    already ended call (gateways repeat themselves; a late event must not reopen a call)."""
+    call = session.scalars(
+        select(Call)
+        .where(Call.gateway_call_id == event.gateway_call_id)
+        .execution_options(**ALL_ORGS)
+        .with_for_update()
+    ).one_or_none()
+    if call is None or call.state == "ended":
+        return None
+    claimed = False
+    if event.state == "answered":
+        call.state, call.answered_at = "answered", event.at
+        claimed = call.claim_on_connect and _claim_on_connect(session, call, event.at)
+    elif event.state == "ringing" and call.state == "dialing":
+        call.state = "ringing"
+    elif event.state == "ended":
+        end_call(session, call, event.end_reason or "failed", event.at, event.recording_url)
+    return call, claimed
+
+
+def _claim_on_connect(session: Session, call: Call, at: datetime) -> bool:
+    """Power dialing from the public pool: the lead becomes the agent's once the callee answers."""
+    if not take_unowned(session, call.lead_id, call.agent_id, at):
+        return False  # someone claimed it while it rang; the conversation goes on regardless
+    lead = session.get(Lead, call.lead_id, execution_options=ALL_ORGS)
+    session.refresh(lead)
+    record_owner_change(
+        session, _agent(call), lead, "claimed", None, {"via": "call", "call_id": call.id}
+    )
+    return True
+
+
+def end_call(
+    session: Session, call: Call, reason: str, at: datetime, recording_url: str | None = None
+) -> Call:
+    call.state, call.ended_at, call.end_reason = "ended", at, reason
+    call.recording_url = recording_url or call.recording_url
+    if call.answered_at is not None:
+        call.duration_s = max(0, int((at - call.answered_at).total_seconds()))
+    lead = session.get(Lead, call.lead_id, execution_options=ALL_ORGS)
+    add_event(
+        session,
+        lead,
+        _agent(call),
+        "call",
+        {
+            "call_id": call.id,
+            "answered": call.answered_at is not None,
+            "duration_s": call.duration_s,
+            "end_reason": reason,
+        },
+    )
+    return call
+
+
+def _agent(call: Call) -> Actor:
+    """The agent of a call as the actor of its timeline events (gateway events have no user)."""
+    return Actor(call.agent_id, call.org_id, "agent", None, frozenset())
+
+
+def agent_call(session: Session, actor: Actor, call_id: int) -> Call:
+    call = session.scalars(
+        select(Call).where(Call.id == call_id, Call.agent_id == actor.user_id)
+    ).one_or_none()
+    if call is None:
+        raise NotFound("call")
+    return call
+
+
+def close_open_calls(
+    session: Session, reason: str, agent_id: int | None = None, now: datetime | None = None
+) -> list[Call]:
+    """Calls that lost their console (disconnect) or their server (restart) are closed with the
+    reason, never left open. With no agent: every open call, used at server start."""
+    stmt = select(Call).where(Call.state != "ended").execution_options(**ALL_ORGS)
+    if agent_id is not None:
+        stmt = stmt.where(Call.agent_id == agent_id)
+    calls = list(session.scalars(stmt))
+    for call in calls:
+        end_call(session, call, reason, now or utcnow())
+    return calls
