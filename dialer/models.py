@@ -33,7 +33,6 @@ class Call(TenantMixin, Base):
         Index("ix_calls_agent_id_started_at", "agent_id", "started_at"),
         Index("ix_calls_lead_id_started_at", "lead_id", "started_at"),
         Index("ix_calls_caller_id_id_started_at", "caller_id_id", "started_at"),
-        Index("ix_calls_gateway_call_id", "gateway_call_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -142,9 +142,11 @@ def attach_gateway_call(
 def apply_event(session: Session, event: CallEvent) -> tuple[Call, bool] | None:
     """Record a gateway event on its call. Returns (call, claimed_now) or None for an unknown or
     already ended call (gateways repeat themselves; a late event must not reopen a call)."""
+    if not event.call_ref.isdigit():
+        return None
     call = session.scalars(
         select(Call)
-        .where(Call.gateway_call_id == event.gateway_call_id)
+        .where(Call.id == int(event.call_ref))
         .execution_options(**ALL_ORGS)
         .with_for_update()
     ).one_or_none()

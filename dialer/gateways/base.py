@@ -25,7 +25,7 @@ END_REASONS = (
 class CallEvent:
     """A state change of a call, pushed by the gateway (callback) or posted to the webhook."""
 
-    gateway_call_id: str
+    call_ref: str  # our call id, given to the gateway at originate: events may beat our commit
     state: EventState
     at: datetime
     end_reason: str | None = None
@@ -34,7 +34,7 @@ class CallEvent:
 
 @dataclass(frozen=True, slots=True)
 class Originated:
-    gateway_call_id: str
+    gateway_call_id: str  # the provider's own id, kept for its records and support tickets
     # AXB: the middle number both sides see instead of each other's (None without privacy)
     privacy_number: str | None = None
 
@@ -49,7 +49,14 @@ class Gateway(Protocol):
     supports_privacy_numbers: bool
 
     def originate(
-        self, *, caller_id: str, callee_e164: str, agent_ref: str, privacy: bool, sink: EventSink
+        self,
+        *,
+        call_ref: str,
+        caller_id: str,
+        callee_e164: str,
+        agent_ref: str,
+        privacy: bool,
+        sink: EventSink,
     ) -> Originated: ...
 
-    def hangup(self, gateway_call_id: str) -> None: ...
+    def hangup(self, call_ref: str) -> None: ...

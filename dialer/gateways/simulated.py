@@ -54,17 +54,23 @@ class SimulatedCarrier:
         self._middle_numbers = itertools.cycle(f"+86170{n:08d}" for n in range(10_000, 10_100))
 
     def originate(
-        self, *, caller_id: str, callee_e164: str, agent_ref: str, privacy: bool, sink: EventSink
+        self,
+        *,
+        call_ref: str,
+        caller_id: str,
+        callee_e164: str,
+        agent_ref: str,
+        privacy: bool,
+        sink: EventSink,
     ) -> Originated:
         number = next(self._ids)
-        call_id = f"sim-{number}"
         rng = random.Random(f"{self.profile.seed}:{number}")
-        self._live[call_id] = sink
-        self._plan(call_id, rng)
-        return Originated(call_id, next(self._middle_numbers) if privacy else None)
+        self._live[call_ref] = sink
+        self._plan(call_ref, rng)
+        return Originated(f"sim-{number}", next(self._middle_numbers) if privacy else None)
 
-    def hangup(self, gateway_call_id: str) -> None:
-        self._end(gateway_call_id, "agent_hangup")
+    def hangup(self, call_ref: str) -> None:
+        self._end(call_ref, "agent_hangup")
 
     def _plan(self, call_id: str, rng: random.Random) -> None:
         p = self.profile

@@ -12,7 +12,6 @@ from alembic import op
 
 import crm.db
 
-
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
@@ -141,7 +140,6 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_calls_caller_id_id_started_at", ["caller_id_id", "started_at"], unique=False
         )
-        batch_op.create_index("ix_calls_gateway_call_id", ["gateway_call_id"], unique=False)
         batch_op.create_index(
             "ix_calls_lead_id_started_at", ["lead_id", "started_at"], unique=False
         )
@@ -153,7 +151,6 @@ def downgrade() -> None:
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.drop_index("ix_calls_org_id_started_at")
         batch_op.drop_index("ix_calls_lead_id_started_at")
-        batch_op.drop_index("ix_calls_gateway_call_id")
         batch_op.drop_index("ix_calls_caller_id_id_started_at")
         batch_op.drop_index("ix_calls_agent_id_started_at")
 
