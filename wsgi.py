@@ -1,11 +1,14 @@
 """Entry point: `python wsgi.py` serves web + Socket.IO; gunicorn and the flask CLI import `app`."""
 
 from crm import create_app
-from crm.extensions import socketio
+from crm.extensions import db, socketio
+from dialer.operations import close_calls_left_open
 
 app = create_app()
 
 if __name__ == "__main__":
+    # one process serves every console here, so a call still open is one this server lost
+    close_calls_left_open(db)
     settings = app.config["SETTINGS"]
     print(f"Loanline is running at http://{settings.host}:{settings.port}/", flush=True)
     # The embedded mode serves from one process with Werkzeug; production runs gunicorn (README).

@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app, message_queue=settings.redis_url, async_mode="threading", cors_allowed_origins=[]
     )
     _register_blueprints(app)
+    _register_namespaces()
     register_error_handlers(app)
     _register_cli(app)
     return app
@@ -50,9 +51,14 @@ def _register_blueprints(app: Flask) -> None:
     from crm import health, jobs_api
     from crm.auth import api as auth_api
     from crm.compliance import api as compliance_api
+    from crm.followups import api as followups_api
     from crm.leads import api as leads_api
     from crm.notifications import api as notifications_api
     from crm.orgs import api as orgs_api
+    from crm.pools import api as pools_api
+    from crm.pools import assign_api
+    from crm.reports import api as reports_api
+    from dialer import api as dialer_api
 
     for module in (
         health,
@@ -62,8 +68,22 @@ def _register_blueprints(app: Flask) -> None:
         compliance_api,
         jobs_api,
         notifications_api,
+        assign_api,
+        followups_api,
+        pools_api,
+        reports_api,
+        dialer_api,
     ):
         app.register_blueprint(module.bp)
+
+
+def _register_namespaces() -> None:
+    from crm.extensions import socketio
+    from dialer.console import DialerNamespace
+    from dialer.wallboard import WallboardNamespace
+
+    socketio.on_namespace(DialerNamespace())
+    socketio.on_namespace(WallboardNamespace())
 
 
 def _register_cli(app: Flask) -> None:

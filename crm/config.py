@@ -34,6 +34,12 @@ class Settings:
     testing: bool = False
     # embedded mode only: run jobs in the requesting thread instead of the background pool
     jobs_synchronous: bool = False
+    # telephony: the built-in simulated carrier unless a provider adapter is configured
+    telephony_gateway: str = "simulated"
+    telephony_webhook_secret: str | None = None
+    sim_answer_rate: float = 0.6
+    sim_time_scale: float = 1.0
+    sim_seed: int = 2026
     # where SECRET_KEY/PII_KEYS were generated, when they did not come from the environment
     secrets_file: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -54,6 +60,11 @@ class Settings:
             "redis_url": env.get("REDIS_URL") or None,
             "host": env.get("HOST", "127.0.0.1"),
             "port": int(env.get("PORT", "5000")),
+            "telephony_gateway": env.get("TELEPHONY_GATEWAY", "simulated"),
+            "telephony_webhook_secret": env.get("TELEPHONY_WEBHOOK_SECRET") or None,
+            "sim_answer_rate": float(env.get("SIM_ANSWER_RATE", "0.6")),
+            "sim_time_scale": float(env.get("SIM_TIME_SCALE", "1.0")),
+            "sim_seed": int(env.get("SIM_SEED", "2026")),
         }
         values.update(overrides)
         instance = Path(values["instance_path"])

@@ -12,6 +12,9 @@ from crm.compliance.crypto import PiiCipher, PiiKeyring
 from crm.compliance.pii import PiiVault
 from crm.config import Settings
 from crm.db import Database
+from dialer.gateways.base import Gateway
+from dialer.gateways.simulated import CarrierProfile, SimulatedCarrier
+from dialer.operations import Dialer
 from workers.runner import InlineJobRunner, JobRunner, RQJobRunner
 
 db = Database()
@@ -26,6 +29,7 @@ class Runtime:
     auth: Authenticator
     vault: PiiVault
     jobs: JobRunner
+    dialer: Dialer
 
     def configure(self, settings: Settings) -> None:
         self.settings = settings
@@ -38,11 +42,29 @@ class Runtime:
         passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
         self.auth = Authenticator(settings, passwords, failures)
         self.vault = PiiVault(PiiCipher(PiiKeyring.from_json(settings.pii_keys)))
+        self.dialer = Dialer(db, build_gateway(settings), self.vault, _push)
         self.jobs = (
             RQJobRunner(self.redis)
             if self.redis is not None
             else InlineJobRunner(synchronous=settings.jobs_synchronous)
         )
+
+
+def build_gateway(settings: Settings) -> Gateway:
+    if settings.telephony_gateway != "simulated":
+        raise ValueError(f"unknown TELEPHONY_GATEWAY {settings.telephony_gateway!r}")
+    return SimulatedCarrier(
+        CarrierProfile(
+            answer_rate=settings.sim_answer_rate,
+            time_scale=settings.sim_time_scale,
+            seed=settings.sim_seed,
+        )
+    )
+
+
+def _push(event: str, data: dict, room: str, namespace: str) -> None:
+    # with REDIS_URL set this goes through the message queue to whichever process holds the room
+    socketio.emit(event, data, to=room, namespace=namespace)
 
 
 runtime = Runtime()

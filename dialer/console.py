@@ -1,0 +1,93 @@
+"""Socket.IO namespace /dialer: the agent console's live channel (thin: calls dialer.operations)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError, Namespace, join_room
+from pydantic import BaseModel, ValidationError
+
+from crm.auth.actor import Actor
+from crm.auth.service import actor_from_token, refresh_actor
+from crm.errors import DomainError
+from crm.extensions import db, runtime
+from dialer.schemas import AgentStateIn, DialIn, DispositionIn, HangupIn, NextLeadIn
+
+
+def authenticate(auth: Any) -> Actor:
+    """The console's JWT, checked like an API request's; refused connections get a reason."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    try:
+        provisional = actor_from_token(
+            token, current_app.config["SETTINGS"], ip=request.remote_addr, required=True
+        )
+        with db.unit_of_work(provisional, readonly=True) as session:
+            return refresh_actor(session, provisional)
+    except DomainError as err:
+        raise ConnectionRefusedError({"code": err.code, "message": err.message}) from err
+
+
+class DialerNamespace(Namespace):
+    def __init__(self, namespace: str = "/dialer") -> None:
+        super().__init__(namespace)
+        self.actors: dict[str, Actor] = {}
+
+    def on_connect(self, auth: Any = None) -> None:
+        """Console connects with {token}; joins its user, team and org rooms."""
+        actor = authenticate(auth)
+        if not actor.can("calls:dial"):
+            raise ConnectionRefusedError({"code": "forbidden", "message": "not an agent"})
+        self.actors[request.sid] = actor
+        for room in (
+            f"user:{actor.user_id}",
+            f"org:{actor.org_id}",
+            f"team:{actor.team_id}" if actor.team_id else None,
+        ):
+            if room:
+                join_room(room)
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        """Console gone: its open calls are closed with a reason, the agent goes offline."""
+        actor = self.actors.pop(request.sid, None)
+        if actor is not None:
+            runtime.dialer.console_lost(actor)
+
+    def on_agent_state(self, data: Any) -> dict:
+        """Agent → {state}; answers {ok}."""
+        return self._run(AgentStateIn, data, lambda a, d: runtime.dialer.change_state(a, d.state))
+
+    def on_dial(self, data: Any) -> dict:
+        """Agent → {lead_id}; answers {ok, call_id} or {ok: false, code} from the guards."""
+        return self._run(DialIn, data, lambda a, d: {"call_id": runtime.dialer.dial(a, d.lead_id)})
+
+    def on_hangup(self, data: Any) -> dict:
+        """Agent → {call_id}; the end arrives as a call_state event."""
+        return self._run(HangupIn, data, lambda a, d: runtime.dialer.hangup(a, d.call_id))
+
+    def on_disposition(self, data: Any) -> dict:
+        """Agent → {call_id, disposition, note?, next_followup_at?, stage?}; one transaction."""
+        return self._run(DispositionIn, data, lambda a, d: runtime.dialer.disposition(a, d))
+
+    def on_next_lead(self, data: Any) -> dict:
+        """Agent → {city?, auto_dial?}; the best public lead, theirs once the callee answers."""
+        return self._run(NextLeadIn, data or {}, lambda a, d: runtime.dialer.next_lead(a, d))
+
+    def _run(
+        self, schema: type[BaseModel], data: Any, action: Callable[[Actor, Any], dict | None]
+    ) -> dict:
+        actor = self.actors.get(request.sid)
+        if actor is None:
+            return {"ok": False, "code": "unauthorized", "message": "reconnect and log in"}
+        try:
+            parsed = schema.model_validate(data if isinstance(data, dict) else {})
+            return {"ok": True, **(action(actor, parsed) or {})}
+        except ValidationError as err:
+            return {
+                "ok": False,
+                "code": "validation_error",
+                "message": "; ".join(e["msg"] for e in err.errors()),
+            }
+        except DomainError as err:
+            return {"ok": False, "code": err.code, "message": err.message}

@@ -1,0 +1,246 @@
+"""What the consoles ask of the dialer, end to end: units of work, the gateway, live pushes.
+
+Socket handlers and the telephony webhook call these; the rules live in dialer/service.py."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from crm.auth.actor import SYSTEM, Actor
+from crm.compliance.pii import PiiVault
+from crm.db import Database, utcnow
+from crm.errors import Conflict, DomainError
+from crm.followups.schemas import NewFollowup, StageChange
+from crm.followups.service import add_followup, move_stage
+from crm.leads.models import Lead
+from crm.leads.schemas import LeadOut
+from crm.tenancy import ALL_ORGS
+from dialer import dnc, service
+from dialer.gateways.base import CallEvent, Gateway
+from dialer.kpis import kpis_today
+from dialer.models import AgentStateSpan, Call
+from dialer.schemas import DispositionIn
+
+log = logging.getLogger(__name__)
+Push = Callable[[str, dict[str, Any], str, str], None]  # (event, data, room, namespace)
+
+DISPOSITION_LABELS = {
+    "no_answer": "未接通",
+    "busy": "占线",
+    "invalid_number": "空号/错号",
+    "not_interested": "无意向",
+    "callback": "约回电",
+    "interested": "有意向",
+    "applied": "已进件",
+    "do_not_call": "要求勿扰",
+}
+
+
+class Dialer:
+    def __init__(self, db: Database, gateway: Gateway, vault: PiiVault, push: Push) -> None:
+        self.db, self.gateway, self.vault, self.push = db, gateway, vault, push
+
+    def dial(self, actor: Actor, lead_id: int, claim_on_connect: bool = False) -> int:
+        with self.db.unit_of_work(actor) as session:
+            plan = service.plan_dial(session, actor, self.vault, lead_id, claim_on_connect)
+            set_agent_state(session, actor, "dialing")
+            call_id, lead_id = plan.call.id, plan.call.lead_id
+        self._push_state(actor.org_id, actor.user_id, "dialing")
+        try:
+            placed = self.gateway.originate(
+                call_ref=str(call_id),
+                caller_id=plan.caller_id,
+                callee_e164=plan.callee_e164,
+                agent_ref=f"agent-{actor.user_id}",
+                privacy=self.gateway.supports_privacy_numbers,
+                sink=self.on_gateway_event,
+            )
+        except Exception as exc:
+            log.exception("gateway refused call %s", call_id)
+            self.on_gateway_event(CallEvent(str(call_id), "ended", utcnow(), "failed"))
+            raise DomainError(
+                "gateway_error", "the telephony provider refused the call", 502
+            ) from exc
+        with self.db.unit_of_work(SYSTEM) as session:
+            service.attach_gateway_call(
+                session, call_id, self.gateway.name, placed.gateway_call_id, placed.privacy_number
+            )
+        self._push_call(actor.org_id, actor.user_id, call_id, lead_id, "dialing", utcnow())
+        return call_id
+
+    def hangup(self, actor: Actor, call_id: int) -> None:
+        with self.db.unit_of_work(actor, readonly=True) as session:
+            service.agent_call(session, actor, call_id)
+        # the gateway reports the end like any other event, so a hang-up is recorded once
+        self.gateway.hangup(str(call_id))
+
+    def on_gateway_event(self, event: CallEvent) -> None:
+        """Entry point of every gateway event (callback thread or webhook)."""
+        with self.db.unit_of_work(SYSTEM) as session:
+            applied = service.apply_event(session, event)
+            if applied is None:
+                return
+            call, claimed = applied
+            agent = Actor(call.agent_id, call.org_id, "agent", None, frozenset())
+            next_state = {"answered": "on_call", "ended": "wrap_up"}.get(call.state)
+            if next_state and call.agent_id is not None:
+                set_agent_state(session, agent, next_state, event.at)
+            pop = _lead_payload(session, call.lead_id) if call.state == "answered" else None
+            payload = _call_payload(call)
+            figures = kpis_today(session, call.org_id, event.at) if call.state == "ended" else None
+        self._push_call_payload(call.org_id, call.agent_id, payload)
+        if figures is not None:
+            self.push("kpis", figures, f"org:{call.org_id}", "/wallboard")
+        if next_state and call.agent_id is not None:
+            self._push_state(call.org_id, call.agent_id, next_state)
+        if pop is not None:
+            self.push(
+                "screen_pop",
+                {"lead": pop, "call_id": payload["call_id"]},
+                f"user:{call.agent_id}",
+                "/dialer",
+            )
+            if claimed:
+                self.push("lead_assigned", {"lead": pop}, f"user:{call.agent_id}", "/dialer")
+
+    def disposition(self, actor: Actor, data: DispositionIn, now: datetime | None = None) -> None:
+        """The call's outcome, a follow-up and any stage change, in one transaction."""
+        now = now or utcnow()
+        with self.db.unit_of_work(actor) as session:
+            call = service.agent_call(session, actor, data.call_id)
+            if call.state != "ended":
+                raise DomainError("call_in_progress", "hang up before recording the outcome")
+            if call.disposition is not None:
+                raise Conflict("already_dispositioned", "this call already has its outcome")
+            call.disposition, call.note = data.disposition, data.note
+            lead = session.get(Lead, call.lead_id)
+            if lead.owner_id == actor.user_id:
+                content = data.note or DISPOSITION_LABELS[data.disposition]
+                add_followup(
+                    session,
+                    actor,
+                    lead.id,
+                    NewFollowup(
+                        channel="call",
+                        content=content,
+                        result=data.disposition,
+                        next_followup_at=data.next_followup_at,
+                    ),
+                    now,
+                )
+                if data.stage and data.stage != lead.stage:
+                    move_stage(
+                        session, actor, lead.id, StageChange(stage=data.stage, reason=data.reason)
+                    )
+            if data.disposition == "do_not_call":
+                dnc.add_indexed(
+                    session,
+                    actor,
+                    lead.org_id,
+                    lead.phone_bidx,
+                    lead.phone_masked,
+                    "the person asked not to be called",
+                    "disposition",
+                )
+            set_agent_state(session, actor, "available", now)
+            figures = kpis_today(session, lead.org_id, now)
+        self._push_state(actor.org_id, actor.user_id, "available")
+        self.push("kpis", figures, f"org:{figures['org_id']}", "/wallboard")
+
+    def change_state(self, actor: Actor, state: str) -> None:
+        with self.db.unit_of_work(actor) as session:
+            if state != "offline" and service.open_call_of(session, actor.user_id) is not None:
+                raise DomainError("busy", "finish your current call first")
+            set_agent_state(session, actor, state)
+        self._push_state(actor.org_id, actor.user_id, state)
+
+    def console_lost(self, actor: Actor) -> None:
+        """A console disconnected: its calls end with a reason and the agent goes offline."""
+        with self.db.unit_of_work(SYSTEM) as session:
+            calls = service.close_open_calls(session, "console_lost", agent_id=actor.user_id)
+            ended = [_call_payload(c) for c in calls]
+            set_agent_state(session, actor, "offline")
+        for call in calls:
+            self.gateway.hangup(str(call.id))
+        for payload in ended:
+            self._push_call_payload(actor.org_id, actor.user_id, payload)
+        self._push_state(actor.org_id, actor.user_id, "offline")
+
+    def _push_call(
+        self, org_id: int, agent_id: int, call_id: int, lead_id: int, state: str, at: datetime
+    ) -> None:
+        self._push_call_payload(
+            org_id,
+            agent_id,
+            {"call_id": call_id, "lead_id": lead_id, "state": state, "at": at.isoformat()},
+        )
+
+    def _push_call_payload(self, org_id: int, agent_id: int | None, payload: dict) -> None:
+        if agent_id is not None:
+            self.push("call_state", payload, f"user:{agent_id}", "/dialer")
+        self.push("call_state", {**payload, "agent_id": agent_id}, f"org:{org_id}", "/wallboard")
+
+    def _push_state(self, org_id: int, agent_id: int, state: str) -> None:
+        self.push(
+            "agent_states",
+            {"agents": [{"agent_id": agent_id, "state": state}]},
+            f"org:{org_id}",
+            "/wallboard",
+        )
+
+
+def close_calls_left_open(db: Database) -> int:
+    """At server start: calls that were open when the server stopped end as server_restart."""
+    with db.unit_of_work(SYSTEM) as session:
+        return len(service.close_open_calls(session, "server_restart"))
+
+
+def set_agent_state(session, actor: Actor, state: str, at: datetime | None = None) -> None:
+    """Close the agent's open span and open one in `state`: time in each state is recorded."""
+    at = at or utcnow()
+    session.execute(
+        update(AgentStateSpan)
+        .where(AgentStateSpan.user_id == actor.user_id, AgentStateSpan.ended_at.is_(None))
+        .values(ended_at=at)
+        .execution_options(synchronize_session=False, **ALL_ORGS)
+    )
+    if state != "offline":
+        session.add(
+            AgentStateSpan(org_id=actor.org_id, user_id=actor.user_id, state=state, started_at=at)
+        )
+
+
+def _lead_payload(session, lead_id: int) -> dict:
+    lead = session.get(Lead, lead_id, execution_options=ALL_ORGS)
+    return LeadOut.model_validate(lead).model_dump(mode="json")
+
+
+def _call_payload(call: Call) -> dict:
+    stamp = call.ended_at or call.answered_at or call.started_at
+    payload = {
+        "call_id": call.id,
+        "lead_id": call.lead_id,
+        "state": call.state,
+        "at": stamp.isoformat(),
+    }
+    if call.duration_s is not None:
+        payload["duration_s"] = call.duration_s
+    if call.end_reason:
+        payload["end_reason"] = call.end_reason
+    return payload
+
+
+def current_agent_states(session, org_ids: list[int] | None) -> list[dict]:
+    stmt = select(AgentStateSpan.user_id, AgentStateSpan.state, AgentStateSpan.started_at).where(
+        AgentStateSpan.ended_at.is_(None)
+    )
+    if org_ids is not None:
+        stmt = stmt.where(AgentStateSpan.org_id.in_(org_ids))
+    return [
+        {"agent_id": u, "state": s, "since": at.isoformat()} for u, s, at in session.execute(stmt)
+    ]
