@@ -194,6 +194,7 @@ def end_call(
             "duration_s": call.duration_s,
             "end_reason": reason,
         },
+        at=at,
     )
     return call
 

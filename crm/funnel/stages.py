@@ -25,6 +25,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "rejected": frozenset(),
 }
 RANK = {stage: rank for rank, stage in enumerate(FUNNEL)}
+CLOSED = frozenset({"disbursed", "lost", "rejected"})
 
 
 def can_move(current: str, target: str) -> bool:
@@ -50,15 +51,19 @@ def change_stage(
     if target == "lost" and not (reason and reason.strip()):
         raise DomainError("reason_required", "say why the lead was lost")
     previous = lead.stage
+    now = now or utcnow()
     lead.stage = target
-    lead.stage_changed_at = now or utcnow()
+    lead.stage_changed_at = now
     lead.reached_rank = max(lead.reached_rank, RANK.get(target, 0))
     lead.lost_reason = reason.strip() if target == "lost" and reason else None
+    if target in CLOSED:
+        lead.next_followup_at = None  # nobody calls a closed lead back: off every due list
     add_event(
         session,
         lead,
         actor,
         "stage",
         {"from": previous, "to": target, **({"reason": reason} if reason else {})},
+        at=now,
     )
     return lead

@@ -29,6 +29,7 @@ from crm.leads.schemas import (
     RevealRequest,
     UpdateLead,
 )
+from crm.pools import service as pools
 from crm.schemas import Page, PageArgs
 
 bp = ApiBlueprint("leads", __name__, tag="leads")
@@ -105,7 +106,7 @@ def overlap(session: Session, actor: Actor):
 @bp.endpoint("/leads/<int:lead_id>", response=LeadOut, permission="leads:read")
 def get_lead(session: Session, actor: Actor, lead_id: int):
     """One lead (masked)."""
-    return service.get_lead(session, actor, lead_id)
+    return pools.open_lead(session, actor, lead_id)
 
 
 @bp.endpoint(

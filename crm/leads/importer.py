@@ -24,6 +24,7 @@ from crm.leads.intake import LeadDraft, lead_columns
 from crm.leads.models import Lead, Upload
 from crm.leads.service import ensure_sources
 from crm.leads.sheet import SheetRow, read_sheet
+from crm.pools.service import own_pool
 from crm.queries import get_visible
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -40,6 +41,8 @@ class ImportOptions:
     mapping: dict[str, str] | None = None
     consent_method: str | None = None
     consent_text_version: str | None = None
+    # None: the org's main public pool
+    pool_id: int | None = None
 
 
 @dataclass
@@ -99,6 +102,12 @@ def store_upload(session: Session, actor: Actor, filename: str, content: bytes) 
     return upload
 
 
+def check_options(session: Session, actor: Actor, options: ImportOptions) -> None:
+    """Refuse options the job would trip over (another org's pool) while the uploader waits."""
+    if options.pool_id is not None:
+        own_pool(session, actor, options.pool_id)
+
+
 def run_import(
     session: Session,
     actor: Actor,
@@ -112,6 +121,7 @@ def run_import(
     if upload.result is not None:
         return upload.result  # a retry of a finished import: nothing to do twice
     now = now or utcnow()
+    check_options(session, actor, options)
     sheet = read_sheet(upload.content, upload.filename, options.mapping, max_rows=MAX_ROWS)
     tally = ImportTally(rows=len(sheet.rows))
     seen: dict[str, int] = {}
@@ -151,6 +161,7 @@ def _prepare_batch(
             columns = lead_columns(
                 vault, draft_from_row(row.values, options, now), org_id, actor.user_id, now
             )
+            columns["pool_id"] = options.pool_id
         except DomainError as err:
             tally.add_invalid(row.row_number, err)
             continue

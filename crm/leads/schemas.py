@@ -161,6 +161,9 @@ class ImportForm(QueryArgs):
     )
     consent_method: str | None = Field(None, min_length=1, max_length=32)
     consent_text_version: str | None = Field(None, min_length=1, max_length=32)
+    pool_id: int | None = Field(
+        None, description="import into this pool of your org (default: the main public pool)"
+    )
 
 
 class EventOut(Response):

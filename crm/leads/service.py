@@ -208,10 +208,22 @@ def cross_org_overlap(session: Session) -> list[dict[str, int]]:
 
 
 def add_event(
-    session: Session, lead: Lead, actor: Actor, kind: str, data: dict[str, Any]
+    session: Session,
+    lead: Lead,
+    actor: Actor,
+    kind: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
 ) -> LeadEvent:
+    """Append to the lead's timeline; `at` is the caller's clock when it has one (jobs and tests
+    pass their `now`, so the event and the change it records carry the same time)."""
     event = LeadEvent(
-        org_id=lead.org_id, lead_id=lead.id, kind=kind, actor_id=actor.user_id, data=data
+        org_id=lead.org_id,
+        lead_id=lead.id,
+        kind=kind,
+        actor_id=actor.user_id,
+        data=data,
+        at=at or utcnow(),
     )
     session.add(event)
     return event

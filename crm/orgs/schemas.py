@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from crm.auth.permissions import ROLES
 from crm.schemas import PageArgs, RequestBody, Response
@@ -16,7 +17,7 @@ Role = Literal[ROLES]  # type: ignore[valid-type]
 class OrgSettings(RequestBody):
     """Per-org rules; defaults are the product's (DESIGN.md §2)."""
 
-    timezone: str = "Asia/Shanghai"
+    timezone: str = Field("Asia/Shanghai", description="IANA time zone of the office")
     calling_hours_start: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     calling_hours_end: str = Field("20:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     max_private_leads: int = Field(200, ge=1, le=100_000)
@@ -31,6 +32,15 @@ class OrgSettings(RequestBody):
     escalate_after_hours: int = Field(24, ge=1, le=24 * 30)
     reassign_after_hours: int = Field(72, ge=1, le=24 * 90)
     retention_days: int = Field(730, ge=30, le=36500)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
 
 class CreateOrg(RequestBody):

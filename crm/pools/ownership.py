@@ -44,6 +44,7 @@ def record_owner_change(
     kind: str,
     previous_owner: int | None,
     data: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> None:
     """The timeline event of a change already applied to `lead` (claimed, assigned, ...)."""
     add_event(
@@ -52,6 +53,7 @@ def record_owner_change(
         actor,
         kind,
         {"from_user_id": previous_owner, "to_user_id": lead.owner_id, **(data or {})},
+        at=at,
     )
 
 
@@ -68,7 +70,7 @@ def hand_to(
     now = now or utcnow()
     previous = lead.owner_id
     lead.owner_id, lead.claimed_at, lead.escalated_at, lead.updated_at = user_id, now, None, now
-    record_owner_change(session, actor, lead, kind, previous, data)
+    record_owner_change(session, actor, lead, kind, previous, data, at=now)
 
 
 def return_to_pool(
@@ -94,4 +96,4 @@ def return_to_pool(
                 until=now + timedelta(days=cooldown),
             )
         )
-    record_owner_change(session, actor, lead, kind, previous, data)
+    record_owner_change(session, actor, lead, kind, previous, data, at=now)

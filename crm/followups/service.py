@@ -1,0 +1,144 @@
+"""Working a lead: follow-ups (跟进), stage moves, and the agents' due lists."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from crm.auth.actor import Actor
+from crm.db import utcnow
+from crm.errors import DomainError, Forbidden
+from crm.followups.models import Followup
+from crm.followups.schemas import DueArgs, NewFollowup, StageChange
+from crm.funnel.stages import change_stage
+from crm.leads.models import Lead
+from crm.leads.service import add_event, get_lead
+from crm.orgs.models import User
+from crm.pools.ownership import org_settings
+from crm.queries import get_visible, paginate
+from crm.schemas import PageArgs, PageResult
+
+# Further out than this is a typo (2062 for 2026) or a lead parked outside the recycle rules.
+NEXT_FOLLOWUP_HORIZON = timedelta(days=365)
+
+
+def ensure_may_work(actor: Actor, lead: Lead) -> None:
+    """Only the lead's owner, or someone who hands leads out (leads:assign), works on it."""
+    if lead.owner_id != actor.user_id and not actor.can("leads:assign"):
+        # get_lead's visibility() hides colleagues' leads from such an actor (404), so what
+        # reaches here is a public-pool lead
+        raise DomainError(
+            "not_owner", "only the lead's owner works on it: claim it from the pool first", 403
+        )
+
+
+def add_followup(
+    session: Session, actor: Actor, lead_id: int, data: NewFollowup, now: datetime | None = None
+) -> Followup:
+    """Record a contact with the lead and reschedule it.
+
+    First contact means contacted: a `new` lead moves to `contacted`, through change_stage like
+    every other stage move. A follow-up without a next time clears the lead's schedule, so a
+    stale date does not keep it on the overdue list.
+    """
+    now = now or utcnow()
+    lead = get_lead(session, actor, lead_id, for_update=True)
+    ensure_may_work(actor, lead)
+    next_at = _checked_next_followup(data.next_followup_at, now)
+    followup = Followup(
+        org_id=lead.org_id,
+        lead_id=lead.id,
+        user_id=actor.user_id,
+        channel=data.channel,
+        content=data.content,
+        result=data.result,
+        next_followup_at=next_at,
+        created_at=now,
+    )
+    session.add(followup)
+    session.flush()  # the timeline event points at the follow-up by id
+    lead.last_followup_at, lead.next_followup_at = now, next_at
+    # the missed follow-up that escalated the lead has now happened
+    lead.escalated_at = None
+    add_event(
+        session,
+        lead,
+        actor,
+        "followup",
+        {"channel": data.channel, "result": data.result, "followup_id": followup.id},
+        at=now,
+    )
+    if lead.stage == "new":
+        change_stage(session, actor, lead, "contacted", now=now)
+    return followup
+
+
+def list_followups(session: Session, actor: Actor, lead_id: int, args: PageArgs) -> PageResult:
+    lead = get_lead(session, actor, lead_id)
+    stmt = (
+        select(Followup)
+        .where(Followup.lead_id == lead.id)
+        .order_by(Followup.created_at.desc(), Followup.id.desc())
+    )
+    return paginate(session, stmt, args)
+
+
+def move_stage(session: Session, actor: Actor, lead_id: int, data: StageChange) -> Lead:
+    lead = get_lead(session, actor, lead_id, for_update=True)
+    ensure_may_work(actor, lead)
+    return change_stage(session, actor, lead, data.stage, data.reason)
+
+
+def due_leads(
+    session: Session, actor: Actor, args: DueArgs, now: datetime | None = None
+) -> PageResult:
+    """An agent's work list, soonest first: own leads whose next follow-up falls today (the org's
+    calendar day), is overdue (before now, so earlier today too) or upcoming (after today)."""
+    now = now or utcnow()
+    owner_id, org_id = _list_owner(session, actor, args.owner_id)
+    start, end = day_bounds(now, org_settings(session, org_id).timezone)
+    due = {
+        "today": and_(Lead.next_followup_at >= start, Lead.next_followup_at < end),
+        "overdue": Lead.next_followup_at < now,
+        "upcoming": Lead.next_followup_at >= end,
+    }[args.when]
+    stmt = (
+        select(Lead).where(Lead.owner_id == owner_id, due).order_by(Lead.next_followup_at, Lead.id)
+    )
+    return paginate(session, stmt, args)
+
+
+def day_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """Start of `now`'s date and of the next one in `timezone`: a Shanghai agent's day begins at
+    16:00 UTC the day before, so a UTC calendar would shift eight hours of work between lists."""
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    start = datetime.combine(today, time(), tzinfo=zone)
+    return start, datetime.combine(today + timedelta(days=1), time(), tzinfo=zone)
+
+
+def _list_owner(session: Session, actor: Actor, owner_id: int | None) -> tuple[int, int]:
+    """Whose due list, as (user id, org id): mine, or a colleague's for team leads and managers."""
+    if owner_id is None or owner_id == actor.user_id:
+        return actor.user_id, actor.org_id
+    if not actor.can("leads:assign"):
+        raise Forbidden("only team leads and managers can see another agent's due list")
+    owner = get_visible(session, User, owner_id, "user")
+    return owner.id, owner.org_id
+
+
+def _checked_next_followup(at: datetime | None, now: datetime) -> datetime | None:
+    if at is None:
+        return None
+    latest = now + NEXT_FOLLOWUP_HORIZON
+    if not now < at <= latest:
+        raise DomainError(
+            "invalid_next_followup",
+            "the next follow-up must be in the future and within a year",
+            details={"after": now.isoformat(), "not_after": latest.isoformat()},
+        )
+    # stored and answered in UTC, as every other time in the API
+    return at.astimezone(UTC)
