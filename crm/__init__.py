@@ -44,6 +44,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_namespaces()
     register_error_handlers(app)
     _register_cli(app)
+    if settings.embedded and not settings.testing:
+        from workers.scheduler import start_embedded
+
+        app.extensions["scheduler"] = start_embedded(runtime.jobs)
     return app
 
 

@@ -25,6 +25,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(rotate_pii_key)
     app.cli.add_command(reencrypt_pii)
+    app.cli.add_command(recycle_leads)
+    app.cli.add_command(escalate_followups)
 
 
 @click.command("init-db")
@@ -115,6 +117,28 @@ def _reencrypt_all(batch_size: int) -> None:
         if moved == 0:
             break
     click.echo(f"re-encrypted {total} leads under key {runtime.vault.active_key_id}")
+
+
+@click.command("recycle")
+@with_appcontext
+def recycle_leads() -> None:
+    """Return leads past their follow-up or stage limits to the pool now (normally hourly)."""
+    from workers.jobs import recycle
+
+    click.echo(_counts(recycle.run()))
+
+
+@click.command("escalate")
+@with_appcontext
+def escalate_followups() -> None:
+    """Alert team leads to missed follow-ups and reassign overdue leads now (every 10 min)."""
+    from workers.jobs import escalate
+
+    click.echo(_counts(escalate.run()))
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name.replace('_', ' ')}: {n}" for name, n in counts.items())
 
 
 def _cli_admin():

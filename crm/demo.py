@@ -130,7 +130,9 @@ def _seed_leads(session: Session, vault: PiiVault, org: Org, quota: int, users: 
         )
         row = lead_columns(vault, draft, org.id, None, created)
         if agents and rng.random() < 0.3:
-            row["owner_id"], row["claimed_at"] = rng.choice(agents).id, created
+            # claimed lately, so the first recycle sweep does not empty the demo private pools
+            claimed = max(created, now - timedelta(hours=rng.randint(1, 48)))
+            row["owner_id"], row["claimed_at"] = rng.choice(agents).id, claimed
         rows.append(row)
     session.execute(insert(Lead), rows)
     ensure_sources(session, org.id, {row["source"] for row in rows})

@@ -63,5 +63,6 @@ def increment_capped(
         index_elements=list(keys),
         set_={column: counter + 1},
         where=(counter < cap) if cap is not None else None,
-    )
-    return session.execute(stmt).rowcount == 1
+    ).returning(counter)
+    # RETURNING, not rowcount: psycopg reports -1 as an upsert's rowcount
+    return session.execute(stmt).first() is not None

@@ -1,0 +1,227 @@
+"""Rules that take leads back from agents: recycling to the pool (回收) and follow-up escalation.
+
+Both sweep every org under its own settings, in batches of one committed transaction each: a run
+stopped halfway keeps what it did, and a re-run finds only what is still due. Time is injected.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from crm.auth.actor import SYSTEM
+from crm.leads.models import Lead
+from crm.notifications.service import notify
+from crm.orgs.models import Org, Team, User
+from crm.orgs.schemas import OrgSettings
+from crm.pools.distribution import Roster, Skip, team_roster
+from crm.pools.ownership import org_settings, return_to_pool
+
+BATCH_SIZE = 500
+# Once a lead has an application its work is with the lender, and moving it would take the
+# commission from the agent who earned it: only leads still being worked on are taken back.
+WORKABLE_STAGES = ("new", "contacted", "qualified", "lost")
+
+Transaction = Callable[[], AbstractContextManager[Session]]
+# a batch's work: what it did, counted by outcome
+Handler = Callable[[Session, Sequence[Row[Any]]], Counter[str]]
+# notices to send at the end of a batch: (org id, user id) -> lead ids
+Notices = defaultdict[tuple[int, int], list[int]]
+
+
+def recycle(transaction: Transaction, now: datetime, batch_size: int = BATCH_SIZE) -> dict:
+    """Return to the pool every lead with no follow-up for `recycle_after_days` or no stage
+    progress for `stale_after_days`; the former owner is told and waits out the cooldown."""
+    counts: Counter[str] = Counter()
+    for (followup_days, stale_days), org_ids in _org_groups(
+        transaction, lambda s: (s.recycle_after_days, s.stale_after_days)
+    ).items():
+        silent = _untouched_since(Lead.last_followup_at, now - timedelta(days=followup_days))
+        stale = _untouched_since(Lead.stage_changed_at, now - timedelta(days=stale_days))
+        reason = case((silent, literal("no_followup")), else_=literal("stale")).label("reason")
+        due = select(Lead, reason).where(
+            Lead.org_id.in_(org_ids),
+            Lead.owner_id.is_not(None),
+            Lead.stage.in_(WORKABLE_STAGES),
+            or_(silent, stale),
+        )
+        counts += _in_batches(transaction, due, batch_size, partial(_return_rows, now=now))
+    return {"recycled": counts.total(), **{k: counts[k] for k in ("no_followup", "stale")}}
+
+
+def escalate(transaction: Transaction, now: datetime, batch_size: int = BATCH_SIZE) -> dict:
+    """A missed next follow-up alerts the owner's team lead once `escalate_after_hours` late,
+    and after `reassign_after_hours` the lead goes to a teammate (round-robin) or, when the team
+    has nobody else, back to the pool; the owner is told either way."""
+    counts: Counter[str] = Counter()
+    for (alert_hours, move_hours), org_ids in _org_groups(
+        transaction, lambda s: (s.escalate_after_hours, s.reassign_after_hours)
+    ).items():
+        # alert first, so a lead found past both limits has still told its team lead
+        late = _overdue(org_ids, now - timedelta(hours=alert_hours))
+        alert = partial(_alert_team_leads, now=now)
+        counts += _in_batches(
+            transaction, late.where(Lead.escalated_at.is_(None)), batch_size, alert
+        )
+        very_late = _overdue(org_ids, now - timedelta(hours=move_hours)).where(
+            Lead.stage.in_(WORKABLE_STAGES)
+        )
+        take = partial(_take_from_owners, due=very_late, now=now)
+        counts += _in_batches(transaction, very_late, batch_size, take, lock=False)
+    return {k: counts[k] for k in ("escalated", "reassigned", "returned")}
+
+
+def _return_rows(session: Session, rows: Sequence[Row[Any]], *, now: datetime) -> Counter[str]:
+    returned: Counter[str] = Counter()
+    notices: Notices = defaultdict(list)
+    for lead, reason in rows:
+        notices[lead.org_id, lead.owner_id].append(lead.id)
+        return_to_pool(session, SYSTEM, lead, "recycled", {"reason": reason}, now)
+        returned[reason] += 1
+    _send(session, notices, "lead_recycled", "{n} 条线索长期未跟进或无进展，已回收到公海")
+    return returned
+
+
+def _untouched_since(column: Any, cut: datetime) -> ColumnElement[bool]:
+    """Nothing recorded in `column` since `cut`, and the current owner has had the lead since
+    before it: a follow-up or stage move by a former owner does not shorten the new one's time."""
+    return and_(
+        func.coalesce(Lead.claimed_at, Lead.created_at) < cut,
+        or_(column.is_(None), column < cut),
+    )
+
+
+def _overdue(org_ids: list[int], cut: datetime) -> Select:
+    """Owned leads whose next follow-up was due before `cut`; the owner always gets as long
+    from the claim, since the date may be a former owner's."""
+    return select(Lead).where(
+        Lead.org_id.in_(org_ids),
+        Lead.owner_id.is_not(None),
+        Lead.next_followup_at < cut,
+        func.coalesce(Lead.claimed_at, Lead.created_at) < cut,
+    )
+
+
+def _alert_team_leads(session: Session, rows: Sequence[Row[Any]], *, now: datetime) -> Counter[str]:
+    owners = _owners(session, rows)
+    teams = {owner.team_id for owner in owners.values()}
+    team_leads = dict(
+        session.execute(select(Team.id, Team.lead_user_id).where(Team.id.in_(teams))).all()
+    )
+    notices: Notices = defaultdict(list)
+    for (lead,) in rows:
+        team_lead = team_leads.get(owners[lead.owner_id].team_id)
+        if team_lead is not None and team_lead != lead.owner_id:
+            notices[lead.org_id, team_lead].append(lead.id)
+        # marked even when nobody could be told, so the lead is looked at once, not every run
+        lead.escalated_at = now
+    _send(session, notices, "followup_overdue", "团队有 {n} 条线索已超过约定跟进时间未跟进")
+    return Counter(escalated=len(rows))
+
+
+def _take_from_owners(
+    session: Session, rows: Sequence[Row[Any]], *, due: Select, now: datetime
+) -> Counter[str]:
+    owners = _owners(session, rows)
+    # the teammates' rows first, then the leads (re-checked: still due?), the order claims and
+    # assignments lock in, so none of them waits on another in a circle
+    rosters = {
+        owner.team_id: team_roster(session, owner.team_id, owner.org_id, now)
+        for owner in owners.values()
+        if owner.team_id is not None
+    }
+    leads = session.scalars(
+        due.where(Lead.id.in_([lead.id for (lead,) in rows]))
+        .order_by(Lead.id)
+        .with_for_update(skip_locked=True, of=Lead)
+        .execution_options(populate_existing=True)
+    )
+    moved: Counter[str] = Counter()
+    lost: Notices = defaultdict(list)
+    gained: Notices = defaultdict(list)
+    returned: Notices = defaultdict(list)
+    data = {"reason": "followup_overdue"}
+    for lead in leads:
+        owner = owners.get(lead.owner_id)
+        if owner is None:  # changed hands between the scan and the lock: not overdue anymore
+            continue
+        found = _teammate(rosters.get(owner.team_id), owner)
+        if found is None:
+            returned[lead.org_id, owner.id].append(lead.id)
+            return_to_pool(session, SYSTEM, lead, "recycled", data, now)
+            moved["returned"] += 1
+            continue
+        roster, agent = found
+        lost[lead.org_id, owner.id].append(lead.id)
+        gained[lead.org_id, agent.id].append(lead.id)
+        roster.give(session, SYSTEM, lead, agent, data, now)
+        moved["reassigned"] += 1
+    _send(session, lost, "lead_reassigned", "{n} 条线索超时未跟进，已转给同组同事")
+    _send(session, gained, "lead_assigned", "你收到 {n} 条同事超时未跟进的线索，请尽快跟进")
+    _send(session, returned, "lead_recycled", "{n} 条线索超时未跟进，已回收到公海")
+    return moved
+
+
+def _teammate(roster: Roster | None, owner: User) -> tuple[Roster, User] | None:
+    """The owner's teammate whose turn it is, or None when the team has nobody else free."""
+    if roster is None:
+        return None
+    try:
+        return roster, roster.pick(exclude=owner.id)
+    except Skip:
+        return None
+
+
+def _owners(session: Session, rows: Sequence[Row[Any]]) -> dict[int, User]:
+    ids = {row[0].owner_id for row in rows}
+    return {user.id: user for user in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _send(session: Session, notices: Notices, code: str, message: str) -> None:
+    """One notice per person and batch, listing the leads: a sweep over a thousand of someone's
+    leads must not bury their console under a thousand notices."""
+    for (org_id, user_id), lead_ids in notices.items():
+        text = message.format(n=len(lead_ids))
+        notify(session, org_id, user_id, code, text, {"lead_ids": lead_ids})
+
+
+def _org_groups(
+    transaction: Transaction, key: Callable[[OrgSettings], Hashable]
+) -> dict[Any, list[int]]:
+    """Org ids grouped by the settings a sweep uses: most orgs keep the defaults, so one query
+    per group serves them all instead of one per org."""
+    groups: dict[Any, list[int]] = defaultdict(list)
+    with transaction() as session:
+        for org_id in session.scalars(select(Org.id).order_by(Org.id)):
+            groups[key(org_settings(session, org_id))].append(org_id)
+    return groups
+
+
+def _in_batches(
+    transaction: Transaction, due: Select, batch_size: int, handle: Handler, lock: bool = True
+) -> Counter[str]:
+    """Run `handle` over the rows `due` selects, one committed transaction per batch.
+
+    Keyset pagination on the lead id reads each row once per sweep, and SKIP LOCKED passes over
+    leads a user's request holds right now (the next sweep takes them), so a sweep never waits
+    on the people working. `lock=False` leaves the locking to `handle`."""
+    done: Counter[str] = Counter()
+    after = 0
+    while True:
+        with transaction() as session:
+            stmt = due.where(Lead.id > after).order_by(Lead.id).limit(batch_size)
+            if lock:
+                stmt = stmt.with_for_update(skip_locked=True, of=Lead)
+            rows = session.execute(stmt).all()
+            if rows:
+                done += handle(session, rows)
+        if len(rows) < batch_size:
+            return done
+        after = rows[-1][0].id

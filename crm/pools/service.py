@@ -1,0 +1,296 @@
+"""Lead pools: claim, claim-next, release, opening pool leads, and the org's pools and moves."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm.auth.actor import Actor
+from crm.db import utcnow
+from crm.errors import Conflict, DomainError, NotFound
+from crm.leads.models import Lead
+from crm.leads.service import LIST_COUNT_CAP, add_event, get_lead
+from crm.orgs.models import Team, User
+from crm.orgs.schemas import OrgSettings
+from crm.pools.models import AgentDay, ClaimBlock, Pool
+from crm.pools.ownership import org_settings, record_owner_change, return_to_pool, take_unowned
+from crm.pools.schemas import CreatePool
+from crm.queries import get_visible, increment_capped
+
+# take_unowned is the only arbiter of who wins a lead, so claim-next stays correct even if a
+# candidate was taken between picking and claiming; it then tries the next one, a few times.
+CLAIM_NEXT_ATTEMPTS = 3
+
+
+def claim(session: Session, actor: Actor, lead_id: int, now: datetime | None = None) -> Lead:
+    """Take one public-pool lead into the actor's private pool (领取)."""
+    now = now or utcnow()
+    _serialize_claims(session, actor)
+    row = session.execute(
+        select(Lead.owner_id, Lead.pool_id).where(Lead.id == lead_id, Lead.org_id == actor.org_id)
+    ).one_or_none()
+    if row is None or row.pool_id not in claimable_pools(session, actor):
+        raise NotFound("lead")
+    if row.owner_id is not None:
+        _refuse_owned(actor, row.owner_id)
+    _refuse_cooldown(session, actor, lead_id, now)
+    _count_claim(session, actor, now)
+    if not take_unowned(session, lead_id, actor.user_id, now):
+        _refuse_owned(actor, None)
+    return _claimed(session, actor, lead_id)
+
+
+def claim_next(
+    session: Session,
+    actor: Actor,
+    city: str | None = None,
+    pool_id: int | None = None,
+    now: datetime | None = None,
+) -> Lead:
+    """Claim the best lead the actor may take (highest score, then oldest); 404 pool_empty."""
+    now = now or utcnow()
+    _serialize_claims(session, actor)
+    pools = claimable_pools(session, actor)
+    if pool_id is not None:
+        if pool_id not in pools:
+            raise NotFound("pool")
+        pools = [pool_id]
+    _count_claim(session, actor, now)
+    for _ in range(CLAIM_NEXT_ATTEMPTS):
+        best = _best_candidate(session, actor, pools, city, now)
+        if best is None:
+            raise DomainError("pool_empty", "no lead is waiting to be claimed", 404)
+        if take_unowned(session, best, actor.user_id, now):
+            return _claimed(session, actor, best)
+    raise DomainError("pool_busy", "other agents took every candidate; try again", 409)
+
+
+def release(
+    session: Session, actor: Actor, lead_id: int, reason: str, now: datetime | None = None
+) -> Lead:
+    """Give an owned lead back to its public pool (释放); the former owner waits out the
+    reclaim cooldown before claiming it again."""
+    lead = get_lead(session, actor, lead_id, for_update=True)
+    if lead.owner_id is None:
+        raise Conflict("not_owned", "the lead is already in the public pool")
+    if lead.owner_id != actor.user_id and not actor.can("leads:assign"):
+        raise DomainError("not_owner", "only the lead's owner or a manager can release it", 403)
+    return_to_pool(session, actor, lead, "released", {"reason": reason}, now=now)
+    return lead
+
+
+def open_lead(session: Session, actor: Actor, lead_id: int, now: datetime | None = None) -> Lead:
+    """One lead's detail. An agent opening a public-pool lead uses one of the day's opens, so
+    nobody can page through the pool to copy it (防爬)."""
+    lead = get_lead(session, actor, lead_id)
+    if lead.owner_id is None and not actor.can("leads:assign"):
+        settings = org_settings(session, lead.org_id)
+        day = _agent_day(actor, settings, now or utcnow())
+        cap = settings.daily_open_cap
+        if not increment_capped(session, AgentDay, day, "opens", cap=cap, org_id=lead.org_id):
+            raise DomainError(
+                "daily_open_cap",
+                f"you have opened {cap} public-pool leads today, the most allowed",
+                429,
+                {"daily_open_cap": cap, "day": day["day"].isoformat()},
+            )
+    return lead
+
+
+def claimable_pools(session: Session, actor: Actor) -> list[int | None]:
+    """The pools the actor may claim from: the main one (None), city pools, their team's pools."""
+    ids = session.scalars(
+        select(Pool.id).where(Pool.org_id == actor.org_id, _open_to(actor)).order_by(Pool.id)
+    )
+    return [None, *ids]
+
+
+def create_pool(session: Session, actor: Actor, data: CreatePool) -> Pool:
+    if data.team_id is not None:
+        team = get_visible(session, Team, data.team_id, "team")
+        if team.org_id != actor.org_id:
+            raise DomainError("wrong_org", "that team belongs to another org")
+    pool = Pool(org_id=actor.org_id, name=data.name, team_id=data.team_id, city=data.city)
+    try:
+        with session.begin_nested():
+            session.add(pool)
+    except IntegrityError as exc:
+        raise Conflict("duplicate_pool", f"the org already has a pool named {data.name!r}") from exc
+    return pool
+
+
+def list_pools(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The main pool first, then the org's pools (agents: those they may claim from), each with
+    its unowned leads counted up to a cap: a million-lead pool answers "10,000+" at once."""
+    stmt = select(Pool).where(Pool.org_id == actor.org_id).order_by(Pool.id)
+    if not actor.can("leads:assign"):
+        stmt = stmt.where(_open_to(actor))
+    main = {"id": None, "name": "main", "team_id": None, "city": None, "created_at": None}
+    pools = [main] + [
+        {c: getattr(p, c) for c in ("id", "name", "team_id", "city", "created_at")}
+        for p in session.scalars(stmt)
+    ]
+    for pool in pools:
+        counted = select(Lead.id).where(*_unowned_in(actor.org_id, pool["id"]))
+        total = session.scalar(
+            select(func.count()).select_from(counted.limit(LIST_COUNT_CAP + 1).subquery())
+        )
+        pool["unowned"], pool["unowned_capped"] = min(total, LIST_COUNT_CAP), total > LIST_COUNT_CAP
+    return pools
+
+
+def own_pool(session: Session, actor: Actor, pool_id: int) -> Pool:
+    """A pool of the actor's own org, or 404 (another org's pool does not exist for them)."""
+    pool = session.scalar(select(Pool).where(Pool.id == pool_id, Pool.org_id == actor.org_id))
+    if pool is None:
+        raise NotFound("pool")
+    return pool
+
+
+def move_to_pool(
+    session: Session, actor: Actor, lead_ids: list[int], pool_id: int | None
+) -> dict[str, list[Any]]:
+    """Move unowned leads to another pool of the org (None: the main pool); owned leads stay
+    with their owner and are reported, as are ids the actor cannot see."""
+    if pool_id is not None:
+        own_pool(session, actor, pool_id)
+    found = {
+        lead.id: lead
+        for lead in session.scalars(
+            select(Lead).where(Lead.id.in_(lead_ids), Lead.org_id == actor.org_id).with_for_update()
+        )
+    }
+    moved: list[int] = []
+    skipped: list[dict[str, Any]] = []
+    for lead_id in dict.fromkeys(lead_ids):
+        lead = found.get(lead_id)
+        if lead is None:
+            reason = "not_found"
+        elif lead.owner_id is not None:
+            reason = "owned"
+        elif lead.pool_id == pool_id:
+            reason = "already_there"
+        else:
+            add_event(
+                session, lead, actor, "moved", {"from_pool_id": lead.pool_id, "to_pool_id": pool_id}
+            )
+            lead.pool_id = pool_id
+            moved.append(lead_id)
+            continue
+        skipped.append({"lead_id": lead_id, "reason": reason})
+    return {"moved": moved, "skipped": skipped}
+
+
+def _serialize_claims(session: Session, actor: Actor) -> None:
+    """One agent's claims run one after another, so two at once cannot both pass the
+    private-pool limit. PostgreSQL: lock the user's row (NO KEY UPDATE, so rows pointing at the
+    user, e.g. timeline events, are still written freely). SQLite ignores the clause: its write
+    units begin IMMEDIATE (crm/db.py) and so run one at a time already."""
+    session.execute(select(User.id).where(User.id == actor.user_id).with_for_update(key_share=True))
+
+
+def _count_claim(session: Session, actor: Actor, now: datetime) -> None:
+    """Refuse a claim beyond the private-pool limit or the daily cap, else count it for today
+    (rolled back with the claim if it fails)."""
+    settings = org_settings(session, actor.org_id)
+    owned = session.scalar(select(func.count()).where(Lead.owner_id == actor.user_id)) or 0
+    if owned >= settings.max_private_leads:
+        raise DomainError(
+            "private_pool_full",
+            f"you already own {owned} leads, the most allowed; release some first",
+            details={"max_private_leads": settings.max_private_leads, "owned": owned},
+        )
+    day, cap = _agent_day(actor, settings, now), settings.daily_claim_cap
+    if not increment_capped(session, AgentDay, day, "claims", cap=cap, org_id=actor.org_id):
+        raise DomainError(
+            "daily_claim_cap",
+            f"you have claimed {cap} leads today, the most allowed",
+            details={"daily_claim_cap": cap, "day": day["day"].isoformat()},
+        )
+
+
+def _agent_day(actor: Actor, settings: OrgSettings, now: datetime) -> dict[str, int | date]:
+    # the org's calendar day: a Shanghai agent's day starts at 16:00 UTC the day before
+    return {"user_id": actor.user_id, "day": now.astimezone(ZoneInfo(settings.timezone)).date()}
+
+
+def _refuse_owned(actor: Actor, owner_id: int | None) -> None:
+    mine = owner_id == actor.user_id
+    raise Conflict(
+        "already_owned", "you already own this lead" if mine else "someone else owns this lead"
+    )
+
+
+def _refuse_cooldown(session: Session, actor: Actor, lead_id: int, now: datetime) -> None:
+    until = session.scalar(
+        select(func.max(ClaimBlock.until)).where(
+            ClaimBlock.user_id == actor.user_id,
+            ClaimBlock.lead_id == lead_id,
+            ClaimBlock.until > now,
+        )
+    )
+    if until is not None:
+        raise DomainError(
+            "reclaim_cooldown",
+            "this lead left your private pool recently; you can claim it again later",
+            details={"until": until.isoformat()},
+        )
+
+
+def _best_candidate(
+    session: Session, actor: Actor, pools: list[int | None], city: str | None, now: datetime
+) -> int | None:
+    """The best claimable lead over `pools`, locked, or None.
+
+    One query per pool, each reading the front of ix_leads_public_pool_best (an OR over pool
+    ids would sort every unowned lead instead). Locked rows are skipped, so concurrent agents
+    fan out over the next best leads instead of queueing for the same one; the top lead of a
+    pool that lost to another pool stays locked until commit: others skip it meanwhile."""
+    best: tuple[int, datetime, int] | None = None
+    for pool_id in pools:
+        stmt = (
+            select(Lead.score, Lead.created_at, Lead.id)
+            .where(
+                *_unowned_in(actor.org_id, pool_id),
+                ~exists().where(_blocks(actor, now), ClaimBlock.lead_id == Lead.id),
+            )
+            # pool_id is constant here, but PostgreSQL only knows that from `=`, not `IS NULL`:
+            # naming it keeps the main pool's ORDER BY a prefix match of the index
+            .order_by(Lead.pool_id, Lead.score.desc(), Lead.created_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if city is not None:
+            stmt = stmt.where(Lead.city == city)
+        row = session.execute(stmt).one_or_none()
+        if row is not None and (best is None or (-row[0], row[1]) < (-best[0], best[1])):
+            best = tuple(row)
+    return best[2] if best is not None else None
+
+
+def _unowned_in(org_id: int, pool_id: int | None) -> list[ColumnElement[bool]]:
+    # `pool_id IS NULL` and `pool_id = :id` are separate conditions so each matches the index
+    in_pool = Lead.pool_id.is_(None) if pool_id is None else Lead.pool_id == pool_id
+    return [Lead.org_id == org_id, in_pool, Lead.owner_id.is_(None)]
+
+
+def _blocks(actor: Actor, now: datetime) -> ColumnElement[bool]:
+    """The actor's reclaim cooldowns still running at `now`."""
+    return and_(ClaimBlock.user_id == actor.user_id, ClaimBlock.until > now)
+
+
+def _open_to(actor: Actor) -> ColumnElement[bool]:
+    # city pools and pools without a team are open to the whole org; team pools to that team
+    return or_(Pool.team_id.is_(None), Pool.team_id == actor.team_id)
+
+
+def _claimed(session: Session, actor: Actor, lead_id: int) -> Lead:
+    # take_unowned updated the row behind the session's back: load it as it is now
+    lead = session.get(Lead, lead_id, populate_existing=True)
+    record_owner_change(session, actor, lead, "claimed", None)
+    return lead

@@ -1,0 +1,47 @@
+"""Report endpoints: the conversion funnel, agent productivity and channel ROI."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from crm.auth.actor import Actor
+from crm.http import ApiBlueprint
+from crm.reports.funnel import channel_report, funnel_report
+from crm.reports.productivity import agent_report
+from crm.reports.schemas import (
+    AgentReportOut,
+    ChannelReportOut,
+    FunnelArgs,
+    FunnelReportOut,
+    PeriodArgs,
+)
+from crm.reports.service import resolve_period
+
+bp = ApiBlueprint("reports", __name__, tag="reports")
+
+
+@bp.endpoint(
+    "/reports/funnel", query=FunnelArgs, response=FunnelReportOut, permission="reports:read"
+)
+def funnel(session: Session, actor: Actor, query: FunnelArgs):
+    """Leads created in [from, to) per group: how many reached each stage, and the conversions."""
+    period = resolve_period(session, actor, query.from_, query.to)
+    return funnel_report(session, actor, period, query.group_by)
+
+
+@bp.endpoint(
+    "/reports/agents", query=PeriodArgs, response=AgentReportOut, permission="reports:read"
+)
+def agents(session: Session, actor: Actor, query: PeriodArgs):
+    """Per agent: calls, follow-ups, applications and disbursed amount in [from, to)."""
+    period = resolve_period(session, actor, query.from_, query.to)
+    return agent_report(session, actor, period)
+
+
+@bp.endpoint(
+    "/reports/channels", query=PeriodArgs, response=ChannelReportOut, permission="reports:read"
+)
+def channels(session: Session, actor: Actor, query: PeriodArgs):
+    """Per source: leads created in [from, to), their cost, applications and disbursed loans."""
+    period = resolve_period(session, actor, query.from_, query.to)
+    return channel_report(session, actor, period)

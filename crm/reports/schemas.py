@@ -1,0 +1,112 @@
+"""Query and response schemas of the reports; rates and money are string decimals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field
+
+from crm.reports.funnel import Grouping
+from crm.schemas import QueryArgs, Response
+
+
+def _iso_instant(value: Any) -> Any:
+    # pydantic alone would take "20261001" as Unix seconds and "2026-10-01T00:00:00" as a date;
+    # only ISO text is accepted, and a time needs its offset to mean one instant
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if len(text) == len("2026-10-01"):
+        return date.fromisoformat(text)
+    instant = datetime.fromisoformat(text)
+    if instant.tzinfo is None:
+        raise ValueError("a datetime needs an offset such as +08:00")
+    return instant
+
+
+Instant = Annotated[AwareDatetime | date, BeforeValidator(_iso_instant)]
+_FROM = "start, included: a date (midnight in your org's time zone) or a datetime with offset (+ as %2B)"
+_TO = "end of the period, excluded (a lead created at `to` is not in it); defaults to now"
+
+
+class PeriodArgs(QueryArgs):
+    """At most 366 days; without `from` the period is the 30 days before `to`."""
+
+    from_: Instant | None = Field(None, alias="from", description=_FROM)
+    to: Instant | None = Field(None, description=_TO)
+
+
+class FunnelArgs(PeriodArgs):
+    group_by: Grouping = Field(
+        "source", description="`org` needs the orgs:all permission (headquarters)"
+    )
+
+
+class PeriodOut(Response):
+    model_config = ConfigDict(from_attributes=True, serialize_by_alias=True)
+
+    from_: datetime = Field(validation_alias="start", serialization_alias="from")
+    to: datetime = Field(validation_alias="end")
+
+
+class StageCountOut(Response):
+    stage: str
+    count: int = Field(description="leads of the group that ever reached this stage")
+    conversion: Decimal | None = Field(
+        description="count / the previous stage's count; null on `new` and after a stage of 0"
+    )
+
+
+class FunnelGroupOut(Response):
+    key: int | str | None = Field(
+        description="source or city name; user, team or org id; null: no owner, team or city"
+    )
+    label: str | None
+    leads: int
+    stages: list[StageCountOut]
+    lost: int = Field(description="leads lost now (they still count at the stages they reached)")
+    rejected: int
+
+
+class FunnelReportOut(Response):
+    period: PeriodOut
+    group_by: Grouping
+    groups: list[FunnelGroupOut]
+    total: FunnelGroupOut
+
+
+class AgentRowOut(Response):
+    user_id: int
+    display_name: str
+    org_id: int
+    team_id: int | None
+    team_name: str | None
+    calls: int = Field(description="0 until the dialer records calls")
+    connected: int
+    connect_rate: Decimal | None
+    talk_seconds: int
+    followups: int
+    applications: int = Field(description="leads this user moved to `applied` in the period")
+    disbursed_amount: Decimal = Field(description="0.00 until loans exist")
+
+
+class AgentReportOut(Response):
+    period: PeriodOut
+    agents: list[AgentRowOut]
+
+
+class ChannelRowOut(Response):
+    source: str
+    leads: int = Field(description="leads from this source created in the period")
+    cost: Decimal = Field(description="leads × the source's cost per lead, CNY")
+    applications: int = Field(description="of those leads, how many reached `applied`")
+    disbursed: int
+    cost_per_lead: Decimal | None
+    cost_per_disbursed: Decimal | None = Field(description="null when none was disbursed")
+
+
+class ChannelReportOut(Response):
+    period: PeriodOut
+    channels: list[ChannelRowOut]

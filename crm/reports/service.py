@@ -1,0 +1,88 @@
+"""What every report shares: the reporting period, rates and money as the API writes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from crm.auth.actor import Actor
+from crm.db import utcnow
+from crm.errors import DomainError
+from crm.orgs.schemas import OrgSettings
+from crm.pools.ownership import org_settings
+
+DEFAULT_PERIOD = timedelta(days=30)
+# A year plus a leap day: the longest range the cohort scan is sized for (see bench/funnel.py).
+MAX_PERIOD = timedelta(days=366)
+RATE_PLACES = Decimal("0.0001")
+CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The half-open range [start, end): a row stamped exactly `end` belongs to the next period."""
+
+    start: datetime
+    end: datetime
+
+    def contains(self, column: InstrumentedAttribute) -> ColumnElement[bool]:
+        return (column >= self.start) & (column < self.end)
+
+
+def resolve_period(
+    session: Session,
+    actor: Actor,
+    start: date | datetime | None,
+    end: date | datetime | None,
+    now: datetime | None = None,
+) -> Period:
+    """The period asked for: `end` defaults to now and `start` to 30 days before `end`.
+
+    A bare date is midnight at the start of that day in the actor's org time zone, so
+    `from=2026-11-01&to=2026-12-01` is all of November for a Beijing broker.
+    """
+    zone = _org_zone(session, actor)
+    end_at = _instant(end, zone) if end is not None else now or utcnow()
+    start_at = _instant(start, zone) if start is not None else end_at - DEFAULT_PERIOD
+    if end_at <= start_at:
+        raise DomainError("invalid_period", "'from' must be before 'to'")
+    if end_at - start_at > MAX_PERIOD:
+        raise DomainError(
+            "period_too_long",
+            f"a report covers at most {MAX_PERIOD.days} days",
+            details={"max_days": MAX_PERIOD.days},
+        )
+    return Period(start_at, end_at)
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """`part / whole` as a fraction with four places ("0.4500"); None when there is no whole."""
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(RATE_PLACES, ROUND_HALF_UP)
+
+
+def money(amount: Decimal) -> Decimal:
+    return amount.quantize(CENTS, ROUND_HALF_UP)
+
+
+def per(amount: Decimal, count: int) -> Decimal | None:
+    """Money per item (cost per lead, per disbursed loan); None when nothing was counted."""
+    return money(amount / count) if count else None
+
+
+def _instant(value: date | datetime, zone: ZoneInfo) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time.min, tzinfo=zone)
+
+
+def _org_zone(session: Session, actor: Actor) -> ZoneInfo:
+    # the system actor has no org: it reads dates in the product's default zone
+    settings = org_settings(session, actor.org_id) if actor.org_id else OrgSettings()
+    return ZoneInfo(settings.timezone)

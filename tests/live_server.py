@@ -1,0 +1,276 @@
+"""A real Loanline server process (`python wsgi.py`) for the live dialer tests and the bench.
+
+Each server gets a fresh database with the demo data, a free port and its own instance folder;
+`Console` is a real python-socketio client that records every event it receives."""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+import socketio
+from sqlalchemy import select
+
+from crm.demo import DEMO_PASSWORD, ORGS
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET_KEY = "live-test-secret-key-that-is-long-enough-for-hs256"
+# every org calls round the clock in these tests: the suite must pass at any hour (the hours
+# guard has its own test, which narrows one org's window)
+ALL_DAY = {"calling_hours_start": "00:00", "calling_hours_end": "23:59"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed_where_calls_ring(calls: int, busy_and_invalid: float = 0.13) -> int:
+    """A SIM_SEED whose first `calls` calls neither come back busy nor as an invalid number.
+
+    The simulated carrier decides call n's outcome by the first roll of
+    Random(f"{seed}:{n}") (below invalid_rate + busy_rate: busy or invalid), and SIM_ANSWER_RATE
+    is the only rate the server reads from the environment; tests/unit/test_simulated_carrier.py
+    checks this helper against the carrier itself."""
+    seed = 0
+    while any(
+        random.Random(f"{seed}:{n}").random() < busy_and_invalid for n in range(1, calls + 1)
+    ):
+        seed += 1
+    return seed
+
+
+def prepare_database(url: str, pii_keys: str) -> None:
+    """Migrate, load the demo data (cheap password hashes) and open every org's calling hours."""
+    import crm.model_registry  # noqa: F401 - every mapper must exist before the first query
+    from crm.auth.actor import SYSTEM
+    from crm.auth.passwords import Passwords
+    from crm.compliance.crypto import PiiCipher, PiiKeyring
+    from crm.compliance.pii import PiiVault
+    from crm.db import Database
+    from crm.demo import seed
+    from crm.migrate import upgrade_to_head
+
+    upgrade_to_head(url)
+    database = Database()
+    database.configure(url)
+    try:
+        with database.unit_of_work(SYSTEM) as session:
+            seed(session, Passwords(1, 1024), PiiVault(PiiCipher(PiiKeyring.from_json(pii_keys))))
+    finally:
+        database.engine.dispose()
+    for name, _kind, _cities in ORGS:
+        set_org_settings(url, name, **ALL_DAY)
+
+
+def set_org_settings(url: str, org_name: str, **changes: Any) -> dict:
+    """Write an org's settings straight into the database (there is no settings endpoint yet);
+    the server reads them at every dial. Returns the settings as they were."""
+    from crm.auth.actor import SYSTEM
+    from crm.db import Database
+    from crm.orgs.models import Org
+
+    database = Database()
+    database.configure(url)
+    try:
+        with database.unit_of_work(SYSTEM) as session:
+            org = session.scalars(select(Org).where(Org.name == org_name)).one()
+            before = dict(org.settings)
+            org.settings = {**before, **changes}
+    finally:
+        database.engine.dispose()
+    return before
+
+
+@dataclass
+class LiveServer:
+    base: str
+    database_url: str
+    process: subprocess.Popen
+    log_path: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def login(self, username: str) -> str:
+        if username not in self.tokens:
+            response = requests.post(
+                f"{self.base}/api/v1/auth/login",
+                json={"username": username, "password": DEMO_PASSWORD},
+                timeout=10,
+            )
+            assert response.status_code == 200, response.text
+            self.tokens[username] = response.json()["access_token"]
+        return self.tokens[username]
+
+    def api(self, username: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.login(username)}"}
+        return requests.request(
+            method, f"{self.base}/api/v1{path}", headers=headers, timeout=10, **kwargs
+        )
+
+    def console(self, username: str, namespace: str = "/dialer") -> Console:
+        return Console(self.base, self.login(username), namespace)
+
+    def claim_lead(self, username: str, city: str | None = None) -> dict:
+        """The best public lead of the user's org, now theirs."""
+        body = {"city": city} if city else {}
+        response = self.api(username, "POST", "/leads/claim-next", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def revealed_phone(self, lead_id: int, manager: str = "manager") -> str:
+        response = self.api(
+            manager,
+            "POST",
+            f"/leads/{lead_id}/reveal",
+            json={"fields": ["phone"], "purpose": "live dialer test"},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["phone"]
+
+    def calls(self, username: str, **filters: Any) -> list[dict]:
+        response = self.api(username, "GET", "/calls", params=filters)
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(env_overrides: dict[str, str], database_url: str, folder: Path) -> LiveServer:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PII_KEYS"}
+        and not k.startswith(("SIM_", "TELEPHONY_"))
+    }
+    port = free_port()
+    env.update(
+        LOANLINE_INSTANCE=str(folder / "instance"),
+        PORT=str(port),
+        DATABASE_URL=database_url,
+        SECRET_KEY=SECRET_KEY,
+        **env_overrides,
+    )
+    log_path = folder / f"server-{port}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{server.base}/healthz", timeout=2).raise_for_status()
+            return server
+        except requests.RequestException:
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop_server(server)
+                raise RuntimeError(f"server did not start:\n{server.log()[-3000:]}") from None
+            time.sleep(0.1)
+
+
+def stop_server(server: LiveServer) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+
+
+@contextmanager
+def running_server(
+    folder: Path, database_url: str, pii_keys: str, **env: str
+) -> Iterator[LiveServer]:
+    server = start_server({"PII_KEYS": pii_keys, **env}, database_url, folder)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+class Console:
+    """A real Socket.IO client on one namespace that keeps every event it is sent."""
+
+    def __init__(self, base: str, token: str | None, namespace: str = "/dialer") -> None:
+        self.namespace = namespace
+        self.events: list[tuple[str, Any]] = []
+        self.refusal: Any = None
+        self._changed = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", self._record, namespace=namespace)
+        self.sio.on("connect_error", self._refused, namespace=namespace)
+        try:
+            self.sio.connect(
+                base,
+                namespaces=[namespace],
+                auth={"token": token} if token is not None else None,
+                transports=["websocket"],
+                wait_timeout=10,
+            )
+        except socketio.exceptions.ConnectionError as exc:
+            raise Refused(self.refusal) from exc
+
+    def _record(self, event: str, data: Any = None) -> None:
+        with self._changed:
+            self.events.append((event, data))
+            self._changed.notify_all()
+
+    def _refused(self, data: Any = None) -> None:
+        self.refusal = data
+
+    def call(self, event: str, data: dict | None = None, timeout: float = 10) -> dict:
+        return self.sio.call(event, data or {}, namespace=self.namespace, timeout=timeout)
+
+    def wait_for(
+        self, event: str, where: Callable[[Any], bool] = lambda _: True, timeout: float = 10
+    ) -> Any:
+        """The first `event` whose data satisfies `where`, waiting for it to arrive."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for name, data in self.events:
+                    if name == event and where(data):
+                        return data
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [(name, data) for name, data in self.events if name == event]
+                    raise AssertionError(f"no matching {event!r} within {timeout}s; got {seen}")
+                self._changed.wait(left)
+
+    def call_states(self, call_id: int) -> list[str]:
+        return [d["state"] for e, d in self.events if e == "call_state" and d["call_id"] == call_id]
+
+    def close(self) -> None:
+        self.sio.disconnect()
+
+
+class Refused(Exception):
+    """The server refused the connection; `reason` is what it said ({code, message})."""
+
+    def __init__(self, reason: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def refusal(base: str, token: str | None, namespace: str = "/dialer") -> Any:
+    """Connects, expecting to be refused; returns the reason the server gave."""
+    try:
+        console = Console(base, token, namespace)
+    except Refused as refused:
+        return refused.reason
+    console.close()
+    raise AssertionError(f"{namespace} accepted the connection")

@@ -1,0 +1,51 @@
+"""Periodic jobs, one declarative list (as Redash's tasks/schedule.py): what runs, how often, where.
+
+Production enqueues them from one `python -m workers.cron` process (RQ's cron scheduler) for the
+`python -m workers.worker` processes to run; the embedded mode from a thread of the web process
+(workers/scheduler.py). Either way a job is `workers.execution.execute(func)`, as every job is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from croniter import croniter
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    func: str  # dotted path of the job function; it takes no arguments
+    queue: str  # one of workers.queues.QUEUES
+    interval: timedelta | None = None
+    cron: str | None = None  # a crontab line in the server's local time, as RQ reads it
+
+    def __post_init__(self) -> None:
+        if (self.interval is None) == (self.cron is None):
+            raise ValueError(f"{self.name}: give either an interval or a cron line")
+
+    def next_after(self, moment: datetime) -> datetime:
+        """When the job is due next, after running at `moment` (an aware datetime)."""
+        if self.interval is not None:
+            return moment + self.interval
+        return croniter(self.cron, moment.astimezone()).get_next(datetime)
+
+
+SCHEDULE: tuple[Periodic, ...] = (
+    # leads idle past their org's limits go back to the public pool (DESIGN.md §2); the limits
+    # are days, so an hour late is nothing, and a sweep of 10M leads is not cheap
+    Periodic(
+        name="recycle-leads",
+        func="workers.jobs.recycle.run",
+        queue="default",
+        interval=timedelta(hours=1),
+    ),
+    # the limits are hours: a team lead hears of a missed follow-up within minutes
+    Periodic(
+        name="escalate-followups",
+        func="workers.jobs.escalate.run",
+        queue="default",
+        interval=timedelta(minutes=10),
+    ),
+)
