@@ -36,6 +36,7 @@ class Operation:
     status: int
     permission: str | None
     public: bool
+    readonly: bool
 
     @cached_property
     def response_adapter(self) -> TypeAdapter[Any] | None:
@@ -62,6 +63,7 @@ class ApiBlueprint(Blueprint):
         status: int = 200,
         permission: str | None = None,
         public: bool = False,
+        readonly: bool | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register a route whose handler gets (session, actor, body?, query?, **url args)."""
 
@@ -80,6 +82,8 @@ class ApiBlueprint(Blueprint):
                 status=status,
                 permission=permission,
                 public=public,
+                # GETs read only, unless the endpoint says it writes (SQLite locking, crm/db.py)
+                readonly=method == "GET" if readonly is None else readonly,
             )
             self.operations.append(op)
 
@@ -108,7 +112,7 @@ def _dispatch(op: Operation, handler: Callable[..., Any], url_args: dict[str, An
     actor = auth_service.actor_from_token(
         bearer_token(), current_app.config["SETTINGS"], ip=client_ip(), required=not op.public
     )
-    with db.unit_of_work(actor, readonly=request.method == "GET") as session:
+    with db.unit_of_work(actor, readonly=op.readonly) as session:
         if actor.user_id is not None:
             actor = auth_service.refresh_actor(session, actor)
         if op.permission:

@@ -19,12 +19,13 @@ from crm.followups.schemas import NewFollowup, StageChange
 from crm.followups.service import add_followup, move_stage
 from crm.leads.models import Lead
 from crm.leads.schemas import LeadOut
+from crm.pools.service import claim_next
 from crm.tenancy import ALL_ORGS
 from dialer import dnc, service
 from dialer.gateways.base import CallEvent, Gateway
 from dialer.kpis import kpis_today
 from dialer.models import AgentStateSpan, Call
-from dialer.schemas import DispositionIn
+from dialer.schemas import DispositionIn, NextLeadIn
 
 log = logging.getLogger(__name__)
 Push = Callable[[str, dict[str, Any], str, str], None]  # (event, data, room, namespace)
@@ -72,6 +73,16 @@ class Dialer:
             )
         self._push_call(actor.org_id, actor.user_id, call_id, lead_id, "dialing", utcnow())
         return call_id
+
+    def next_lead(self, actor: Actor, data: NextLeadIn) -> dict:
+        """Power/preview dialing: claim the best lead of the pool, optionally dial it at once."""
+        with self.db.unit_of_work(actor) as session:
+            lead = claim_next(session, actor, city=data.city)
+            payload = LeadOut.model_validate(lead).model_dump(mode="json")
+        self.push("lead_assigned", {"lead": payload}, f"user:{actor.user_id}", "/dialer")
+        if not data.auto_dial:
+            return {"lead": payload}
+        return {"lead": payload, "call_id": self.dial(actor, payload["id"])}
 
     def hangup(self, actor: Actor, call_id: int) -> None:
         with self.db.unit_of_work(actor, readonly=True) as session:

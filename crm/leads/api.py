@@ -15,7 +15,7 @@ from crm.extensions import runtime
 from crm.http import ApiBlueprint
 from crm.leads import service, timeline
 from crm.leads.export import export_leads
-from crm.leads.importer import ImportOptions, store_upload
+from crm.leads.importer import ImportOptions, check_options, store_upload
 from crm.leads.schemas import (
     CreateLead,
     DuplicateOverlap,
@@ -71,13 +71,15 @@ def export(session: Session, actor: Actor, query: ExportArgs):
 )
 def import_sheet(session: Session, actor: Actor, form: ImportForm, file: FileStorage):
     """Upload a CSV/XLSX lead sheet; the import runs as a job (see GET /jobs/{id})."""
-    upload = store_upload(session, actor, file.filename or "upload", file.read())
     options = ImportOptions(
         source=form.source,
         mapping=form.mapping,
         consent_method=form.consent_method,
         consent_text_version=form.consent_text_version,
+        pool_id=form.pool_id,
     )
+    check_options(session, actor, options)  # before storing: a bad pool stores nothing
+    upload = store_upload(session, actor, file.filename or "upload", file.read())
     job_id = uuid4().hex
     # enqueued only once the upload is committed, so the worker is sure to find it
     after_commit(
@@ -103,7 +105,8 @@ def overlap(session: Session, actor: Actor):
     return service.cross_org_overlap(session)
 
 
-@bp.endpoint("/leads/<int:lead_id>", response=LeadOut, permission="leads:read")
+# writes: opening a pool lead counts against the agent's daily open cap
+@bp.endpoint("/leads/<int:lead_id>", response=LeadOut, permission="leads:read", readonly=False)
 def get_lead(session: Session, actor: Actor, lead_id: int):
     """One lead (masked)."""
     return pools.open_lead(session, actor, lead_id)

@@ -34,7 +34,7 @@ def claim(session: Session, actor: Actor, lead_id: int, now: datetime | None = N
     row = session.execute(
         select(Lead.owner_id, Lead.pool_id).where(Lead.id == lead_id, Lead.org_id == actor.org_id)
     ).one_or_none()
-    if row is None or row.pool_id not in claimable_pools(session, actor):
+    if row is None or not _may_claim_from(session, actor, row.pool_id):
         raise NotFound("lead")
     if row.owner_id is not None:
         _refuse_owned(actor, row.owner_id)
@@ -228,11 +228,7 @@ def _refuse_owned(actor: Actor, owner_id: int | None) -> None:
 
 def _refuse_cooldown(session: Session, actor: Actor, lead_id: int, now: datetime) -> None:
     until = session.scalar(
-        select(func.max(ClaimBlock.until)).where(
-            ClaimBlock.user_id == actor.user_id,
-            ClaimBlock.lead_id == lead_id,
-            ClaimBlock.until > now,
-        )
+        select(func.max(ClaimBlock.until)).where(_blocks(actor, now), ClaimBlock.lead_id == lead_id)
     )
     if until is not None:
         raise DomainError(
@@ -282,6 +278,10 @@ def _unowned_in(org_id: int, pool_id: int | None) -> list[ColumnElement[bool]]:
 def _blocks(actor: Actor, now: datetime) -> ColumnElement[bool]:
     """The actor's reclaim cooldowns still running at `now`."""
     return and_(ClaimBlock.user_id == actor.user_id, ClaimBlock.until > now)
+
+
+def _may_claim_from(session: Session, actor: Actor, pool_id: int | None) -> bool:
+    return pool_id is None or pool_id in claimable_pools(session, actor)
 
 
 def _open_to(actor: Actor) -> ColumnElement[bool]:

@@ -228,3 +228,24 @@ def test_bad_uploads_are_refused_at_once(client, auth, kwargs, status, code):
 def test_agents_cannot_import(client, auth):
     response = _upload(client, auth.login("agent"), b"phone\n13800001111\n", "x.csv")
     assert response.status_code == 403
+
+
+def test_import_straight_into_a_pool_and_never_into_another_orgs(client, make, auth):
+    org, other = make.org("hq"), make.org("partner")
+    headers = auth.login("manager", org=org)
+    pool = client.post("/api/v1/pools", json={"name": "深圳池", "city": "深圳"}, headers=headers)
+    assert pool.status_code == 201, pool.json
+    content = b"phone\n13800001111\n13800002222\n"
+    job = client.get(
+        f"/api/v1/jobs/{_upload(client, headers, content, 'x.csv', pool_id=str(pool.json['id'])).json['job_id']}",
+        headers=headers,
+    ).json
+    assert job["result"]["created"] == 2
+    pools = {p["id"]: p["unowned"] for p in client.get("/api/v1/pools", headers=headers).json}
+    assert pools[pool.json["id"]] == 2
+    foreign = client.post(
+        "/api/v1/pools", json={"name": "成都池"}, headers=auth.login("partner_admin", org=other)
+    ).json["id"]
+    refused = _upload(client, headers, b"phone\n13800003333\n", "y.csv", pool_id=str(foreign))
+    assert refused.status_code == 404
+    assert client.get("/api/v1/leads", headers=headers).json["total"] == 2
