@@ -7,9 +7,11 @@ from dialer.operations import close_calls_left_open
 app = create_app()
 
 if __name__ == "__main__":
-    # one process serves every console here, so a call still open is one this server lost
-    close_calls_left_open(db)
     settings = app.config["SETTINGS"]
+    if settings.embedded:
+        # one process serves every console here, so a call still open is one this server lost;
+        # with several processes (REDIS_URL) a starting one must not end the others' calls
+        close_calls_left_open(db)
     print(f"Loanline is running at http://{settings.host}:{settings.port}/", flush=True)
     # The embedded mode serves from one process with Werkzeug; production runs gunicorn (README).
     socketio.run(app, host=settings.host, port=settings.port, allow_unsafe_werkzeug=True)

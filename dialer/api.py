@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import current_app, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
+from crm.errors import Conflict
 from crm.extensions import runtime
 from crm.http import ApiBlueprint
 from crm.queries import paginate
@@ -71,8 +73,11 @@ def list_dnc(session: Session, actor: Actor, query: PageArgs):
 def add_caller_id(session: Session, actor: Actor, body: NewCallerId):
     """Add an outbound number to the org's rotation with its daily cap."""
     caller_id = CallerId(org_id=actor.org_id, number=body.number, daily_cap=body.daily_cap)
-    session.add(caller_id)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(caller_id)
+    except IntegrityError as exc:
+        raise Conflict("duplicate_caller_id", "this number is already in the org's pool") from exc
     return caller_id
 
 
@@ -84,7 +89,8 @@ def list_caller_ids(session: Session, actor: Actor, query: PageArgs):
     return paginate(session, select(CallerId).order_by(CallerId.id), query)
 
 
-@bp.endpoint("/telephony/events", "POST", public=True)
+# readonly: the event is applied in its own unit of work (shared with the simulated carrier)
+@bp.endpoint("/telephony/events", "POST", public=True, readonly=True)
 def telephony_event(session: Session, actor: Actor):
     """A provider reports a call's progress (signed with TELEPHONY_WEBHOOK_SECRET)."""
     body = request.get_data()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,11 @@ from crm.extensions import db, runtime
 from dialer.schemas import AgentStateIn, DialIn, DispositionIn, HangupIn, NextLeadIn
 
 
+def refused(code: str, message: str) -> ConnectionRefusedError:
+    # clients read the human text as err.message and the machine code as err.data
+    return ConnectionRefusedError(message, {"code": code})
+
+
 def authenticate(auth: Any) -> Actor:
     """The console's JWT, checked like an API request's; refused connections get a reason."""
     token = auth.get("token") if isinstance(auth, dict) else None
@@ -26,7 +32,7 @@ def authenticate(auth: Any) -> Actor:
         with db.unit_of_work(provisional, readonly=True) as session:
             return refresh_actor(session, provisional)
     except DomainError as err:
-        raise ConnectionRefusedError({"code": err.code, "message": err.message}) from err
+        raise refused(err.code, err.message) from err
 
 
 class DialerNamespace(Namespace):
@@ -38,7 +44,7 @@ class DialerNamespace(Namespace):
         """Console connects with {token}; joins its user, team and org rooms."""
         actor = authenticate(auth)
         if not actor.can("calls:dial"):
-            raise ConnectionRefusedError({"code": "forbidden", "message": "not an agent"})
+            raise refused("forbidden", "only agents can use the dialer console")
         self.actors[request.sid] = actor
         for room in (
             f"user:{actor.user_id}",
@@ -51,7 +57,8 @@ class DialerNamespace(Namespace):
     def on_disconnect(self, reason: Any = None) -> None:
         """Console gone: its open calls are closed with a reason, the agent goes offline."""
         actor = self.actors.pop(request.sid, None)
-        if actor is not None:
+        # an agent with a second console (a reload, another tab) keeps the call going
+        if actor is not None and not any(a.user_id == actor.user_id for a in self.actors.values()):
             runtime.dialer.console_lost(actor)
 
     def on_agent_state(self, data: Any) -> dict:
@@ -60,7 +67,11 @@ class DialerNamespace(Namespace):
 
     def on_dial(self, data: Any) -> dict:
         """Agent → {lead_id}; answers {ok, call_id} or {ok: false, code} from the guards."""
-        return self._run(DialIn, data, lambda a, d: {"call_id": runtime.dialer.dial(a, d.lead_id)})
+        return self._run(
+            DialIn,
+            data,
+            lambda a, d: {"call_id": runtime.dialer.dial(a, d.lead_id, d.claim_on_connect)},
+        )
 
     def on_hangup(self, data: Any) -> dict:
         """Agent → {call_id}; the end arrives as a call_state event."""
@@ -81,7 +92,8 @@ class DialerNamespace(Namespace):
         if actor is None:
             return {"ok": False, "code": "unauthorized", "message": "reconnect and log in"}
         try:
-            parsed = schema.model_validate(data if isinstance(data, dict) else {})
+            # JSON mode: strict types, but ISO strings for datetimes, exactly as the HTTP API
+            parsed = schema.model_validate_json(json.dumps(data if isinstance(data, dict) else {}))
             return {"ok": True, **(action(actor, parsed) or {})}
         except ValidationError as err:
             return {

@@ -27,6 +27,7 @@ MESSAGES = {
     "frequency_cap": "this lead has been called as often as allowed today",
     "busy": "finish your current call first",
     "no_caller_id": "every outbound number has reached its daily cap",
+    "lead_in_call": "another console is already calling this lead",
 }
 
 

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 
 from crm.auth.actor import SYSTEM, Actor
+from crm.compliance.masking import mask_phone
 from crm.compliance.pii import PiiVault
 from crm.db import Database, utcnow
 from crm.errors import Conflict, DomainError
@@ -19,15 +20,17 @@ from crm.followups.schemas import NewFollowup, StageChange
 from crm.followups.service import add_followup, move_stage
 from crm.leads.models import Lead
 from crm.leads.schemas import LeadOut
-from crm.pools.service import claim_next
+from crm.pools.service import preview_next
 from crm.tenancy import ALL_ORGS
 from dialer import dnc, service
 from dialer.gateways.base import CallEvent, Gateway
 from dialer.kpis import kpis_today
-from dialer.models import AgentStateSpan, Call
+from dialer.models import AgentStateSpan, Call, CallerId
 from dialer.schemas import DispositionIn, NextLeadIn
 
 log = logging.getLogger(__name__)
+# a lead ringing on one console is never offered to another
+NOT_RINGING = ~exists().where(Call.lead_id == Lead.id, Call.state != "ended")
 Push = Callable[[str, dict[str, Any], str, str], None]  # (event, data, room, namespace)
 
 DISPOSITION_LABELS = {
@@ -50,7 +53,7 @@ class Dialer:
         with self.db.unit_of_work(actor) as session:
             plan = service.plan_dial(session, actor, self.vault, lead_id, claim_on_connect)
             set_agent_state(session, actor, "dialing")
-            call_id, lead_id = plan.call.id, plan.call.lead_id
+            call_id, dialing = plan.call.id, _call_payload(session, plan.call)
         self._push_state(actor.org_id, actor.user_id, "dialing")
         try:
             placed = self.gateway.originate(
@@ -71,18 +74,18 @@ class Dialer:
             service.attach_gateway_call(
                 session, call_id, self.gateway.name, placed.gateway_call_id, placed.privacy_number
             )
-        self._push_call(actor.org_id, actor.user_id, call_id, lead_id, "dialing", utcnow())
+        self._push_call_payload(actor.org_id, actor.user_id, dialing)
         return call_id
 
     def next_lead(self, actor: Actor, data: NextLeadIn) -> dict:
-        """Power/preview dialing: claim the best lead of the pool, optionally dial it at once."""
+        """Power/preview dialing straight from the public pool: the best lead the agent may
+        claim, still unowned; it becomes theirs only when the callee answers."""
         with self.db.unit_of_work(actor) as session:
-            lead = claim_next(session, actor, city=data.city)
-            payload = LeadOut.model_validate(lead).model_dump(mode="json")
-        self.push("lead_assigned", {"lead": payload}, f"user:{actor.user_id}", "/dialer")
+            lead_id = preview_next(session, actor, city=data.city, exclude=(NOT_RINGING,))
+            payload = _lead_payload(session, lead_id)
         if not data.auto_dial:
             return {"lead": payload}
-        return {"lead": payload, "call_id": self.dial(actor, payload["id"])}
+        return {"lead": payload, "call_id": self.dial(actor, lead_id, claim_on_connect=True)}
 
     def hangup(self, actor: Actor, call_id: int) -> None:
         with self.db.unit_of_work(actor, readonly=True) as session:
@@ -102,7 +105,7 @@ class Dialer:
             if next_state and call.agent_id is not None:
                 set_agent_state(session, agent, next_state, event.at)
             pop = _lead_payload(session, call.lead_id) if call.state == "answered" else None
-            payload = _call_payload(call)
+            payload = _call_payload(session, call)
             figures = kpis_today(session, call.org_id, event.at) if call.state == "ended" else None
         self._push_call_payload(call.org_id, call.agent_id, payload)
         if figures is not None:
@@ -174,22 +177,13 @@ class Dialer:
         """A console disconnected: its calls end with a reason and the agent goes offline."""
         with self.db.unit_of_work(SYSTEM) as session:
             calls = service.close_open_calls(session, "console_lost", agent_id=actor.user_id)
-            ended = [_call_payload(c) for c in calls]
+            ended = [_call_payload(session, c) for c in calls]
             set_agent_state(session, actor, "offline")
         for call in calls:
             self.gateway.hangup(str(call.id))
         for payload in ended:
             self._push_call_payload(actor.org_id, actor.user_id, payload)
         self._push_state(actor.org_id, actor.user_id, "offline")
-
-    def _push_call(
-        self, org_id: int, agent_id: int, call_id: int, lead_id: int, state: str, at: datetime
-    ) -> None:
-        self._push_call_payload(
-            org_id,
-            agent_id,
-            {"call_id": call_id, "lead_id": lead_id, "state": state, "at": at.isoformat()},
-        )
 
     def _push_call_payload(self, org_id: int, agent_id: int | None, payload: dict) -> None:
         if agent_id is not None:
@@ -231,13 +225,16 @@ def _lead_payload(session, lead_id: int) -> dict:
     return LeadOut.model_validate(lead).model_dump(mode="json")
 
 
-def _call_payload(call: Call) -> dict:
+def _call_payload(session, call: Call) -> dict:
+    """call_state as API.md gives it; the caller ID masked like any number shown to people."""
     stamp = call.ended_at or call.answered_at or call.started_at
+    caller = session.get(CallerId, call.caller_id_id, execution_options=ALL_ORGS)
     payload = {
         "call_id": call.id,
         "lead_id": call.lead_id,
         "state": call.state,
         "at": stamp.isoformat(),
+        "caller_id_masked": mask_phone(caller.number) if caller else None,
     }
     if call.duration_s is not None:
         payload["duration_s"] = call.duration_s

@@ -20,6 +20,8 @@ class AgentStateIn(RequestBody):
 
 class DialIn(RequestBody):
     lead_id: int
+    # preview dialing of a public lead (from next_lead): it becomes yours when answered
+    claim_on_connect: bool = False
 
 
 class HangupIn(RequestBody):

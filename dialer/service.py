@@ -11,12 +11,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
+from crm.auth.service import actor_for_user
 from crm.compliance.pii import PiiVault
 from crm.db import utcnow
 from crm.errors import DomainError, NotFound
 from crm.leads.models import Lead
 from crm.leads.service import add_event, get_lead
-from crm.pools.ownership import org_settings, record_owner_change, take_unowned
+from crm.pools.ownership import org_settings
+from crm.pools.service import claim
 from crm.queries import increment_capped
 from crm.tenancy import ALL_ORGS
 from dialer.gateways.base import CallEvent
@@ -56,9 +58,11 @@ def plan_dial(
     lead = get_lead(session, actor, lead_id, for_update=True)
     settings = org_settings(session, lead.org_id)
     local_now = local_time(now, settings.timezone)
+    claim_on_connect = claim_on_connect and lead.owner_id is None
+    if claim_on_connect and _ringing(session, lead.id):
+        raise DialRefused("lead_in_call")
     facts = DialFacts(
-        may_call_lead=lead.owner_id == actor.user_id
-        or (claim_on_connect and lead.owner_id is None),
+        may_call_lead=lead.owner_id == actor.user_id or claim_on_connect,
         on_dnc_list=on_dnc_list(session, lead.phone_bidx),
         local_now=local_now,
         calling_hours=parse_hours(settings.calling_hours_start, settings.calling_hours_end),
@@ -84,6 +88,12 @@ def plan_dial(
     session.add(call)
     session.flush()
     return DialPlan(call, caller_id.number, vault.reveal(lead.phone_enc, "phone"))
+
+
+def _ringing(session: Session, lead_id: int) -> bool:
+    # the lead row is locked (get_lead for_update), so two consoles cannot both pass this
+    stmt = select(Call.id).where(Call.lead_id == lead_id, Call.state != "ended").limit(1)
+    return session.scalar(stmt) is not None
 
 
 def open_call_of(session: Session, agent_id: int | None) -> Call | None:
@@ -164,14 +174,15 @@ def apply_event(session: Session, event: CallEvent) -> tuple[Call, bool] | None:
 
 
 def _claim_on_connect(session: Session, call: Call, at: datetime) -> bool:
-    """Power dialing from the public pool: the lead becomes the agent's once the callee answers."""
-    if not take_unowned(session, call.lead_id, call.agent_id, at):
-        return False  # someone claimed it while it rang; the conversation goes on regardless
-    lead = session.get(Lead, call.lead_id, execution_options=ALL_ORGS)
-    session.refresh(lead)
-    record_owner_change(
-        session, _agent(call), lead, "claimed", None, {"via": "call", "call_id": call.id}
-    )
+    """Power dialing from the public pool: the lead becomes the agent's once the callee answers,
+    through the same claim rules (caps, cooldowns) as a claim by hand. Refused or beaten to it,
+    the conversation goes on and the lead stays where it is."""
+    agent = actor_for_user(session, call.agent_id)
+    try:
+        with session.begin_nested():
+            claim(session, agent, call.lead_id, at)
+    except DomainError:
+        return False
     return True
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room
+from flask_socketio import Namespace, emit, join_room
 from sqlalchemy import select
 
 from crm.db import utcnow
 from crm.extensions import db
 from crm.orgs.models import Org
-from dialer.console import authenticate
+from dialer.console import authenticate, refused
 from dialer.kpis import kpis_today
 from dialer.operations import current_agent_states
 
@@ -24,7 +24,7 @@ class WallboardNamespace(Namespace):
         """A manager's screen connects; gets a snapshot, then every change as it happens."""
         actor = authenticate(auth)
         if not actor.can("reports:read"):
-            raise ConnectionRefusedError({"code": "forbidden", "message": "managers only"})
+            raise refused("forbidden", "the wallboard is for team leads and managers")
         with db.unit_of_work(actor, readonly=True) as session:
             org_ids = list(session.scalars(select(Org.id)))  # the scope picks the visible orgs
             states = current_agent_states(session, org_ids)

@@ -12,23 +12,33 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import requests
 import socketio
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from crm.demo import DEMO_PASSWORD, ORGS
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_KEY = "live-test-secret-key-that-is-long-enough-for-hs256"
-# every org calls round the clock in these tests: the suite must pass at any hour (the hours
-# guard has its own test, which narrows one org's window)
-ALL_DAY = {"calling_hours_start": "00:00", "calling_hours_end": "23:59"}
+
+
+def noon_settings(now: datetime | None = None) -> dict[str, str]:
+    """Org settings under which it is about noon, whatever the hour the suite runs at: a fixed-
+    offset zone (Etc/GMT-N is UTC+N) and calling hours spanning the day, so neither "inside the
+    calling hours" nor "today" changes during a run. The hours guard's own test narrows them."""
+    hour = (now or datetime.now(UTC)).hour
+    offset = 12 - hour  # from -11 to +12, all of which exist as Etc/GMT zones
+    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+    return {"timezone": zone, "calling_hours_start": "00:00", "calling_hours_end": "23:59"}
 
 
 def free_port() -> int:
@@ -53,7 +63,7 @@ def seed_where_calls_ring(calls: int, busy_and_invalid: float = 0.13) -> int:
 
 
 def prepare_database(url: str, pii_keys: str) -> None:
-    """Migrate, load the demo data (cheap password hashes) and open every org's calling hours."""
+    """Migrate, load the demo data (cheap password hashes) and make it noon in every org."""
     import crm.model_registry  # noqa: F401 - every mapper must exist before the first query
     from crm.auth.actor import SYSTEM
     from crm.auth.passwords import Passwords
@@ -72,7 +82,57 @@ def prepare_database(url: str, pii_keys: str) -> None:
     finally:
         database.engine.dispose()
     for name, _kind, _cities in ORGS:
-        set_org_settings(url, name, **ALL_DAY)
+        set_org_settings(url, name, **noon_settings())
+
+
+def add_agents(
+    url: str, pii_keys: str, usernames: list[str], leads_each: int = 0, rng_seed: int = 1
+) -> None:
+    """HQ agents in the demo's Beijing team (password DEMO_PASSWORD), each owning `leads_each`
+    new leads with random mobile numbers."""
+    from crm.auth.actor import SYSTEM
+    from crm.auth.passwords import Passwords
+    from crm.compliance.crypto import PiiCipher, PiiKeyring
+    from crm.compliance.pii import PiiVault
+    from crm.db import Database
+    from crm.leads.intake import LeadDraft, lead_columns
+    from crm.leads.models import Lead
+    from crm.orgs.models import Org, Team, User
+
+    vault = PiiVault(PiiCipher(PiiKeyring.from_json(pii_keys)))
+    rng = random.Random(rng_seed)
+    database = Database()
+    database.configure(url)
+    try:
+        with database.unit_of_work(SYSTEM) as session:
+            org = session.scalars(select(Org).where(Org.kind == "hq")).one()
+            team = session.scalars(select(Team).where(Team.org_id == org.id)).first()
+            password_hash = Passwords(1, 1024).hash(DEMO_PASSWORD)
+            users = [
+                User(
+                    username=name,
+                    display_name=name,
+                    role="agent",
+                    org_id=org.id,
+                    team_id=team.id if team else None,
+                    password_hash=password_hash,
+                )
+                for name in usernames
+            ]
+            session.add_all(users)
+            session.flush()
+            now = datetime.now(UTC)
+            rows = []
+            phones = rng.sample(range(10**8), len(users) * leads_each)
+            for n, phone in enumerate(phones):
+                draft = LeadDraft(phone=f"139{phone:08d}", source="bench", amount_wanted=Decimal(1))
+                row = lead_columns(vault, draft, org.id, None, now)
+                row["owner_id"], row["claimed_at"] = users[n // leads_each].id, now
+                rows.append(row)
+            if rows:
+                session.execute(insert(Lead), rows)
+    finally:
+        database.engine.dispose()
 
 
 def set_org_settings(url: str, org_name: str, **changes: Any) -> dict:
@@ -144,6 +204,15 @@ class LiveServer:
         assert response.status_code == 200, response.text
         return response.json()["items"]
 
+    def wait_for_call(self, username: str, call_id: int, done: Callable, timeout=10.0) -> dict:
+        """Polls the call log until the call satisfies `done` (or the time is up)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            [call] = [c for c in self.calls(username) if c["id"] == call_id]
+            if done(call) or time.monotonic() > deadline:
+                return call
+            time.sleep(0.05)
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
@@ -163,6 +232,7 @@ def start_server(env_overrides: dict[str, str], database_url: str, folder: Path)
         SECRET_KEY=SECRET_KEY,
         **env_overrides,
     )
+    folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / f"server-{port}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -192,20 +262,45 @@ def stop_server(server: LiveServer) -> None:
 
 
 @contextmanager
-def running_server(
-    folder: Path, database_url: str, pii_keys: str, **env: str
-) -> Iterator[LiveServer]:
-    server = start_server({"PII_KEYS": pii_keys, **env}, database_url, folder)
-    try:
-        yield server
-    finally:
-        stop_server(server)
+def fresh_database(folder: Path) -> Iterator[str]:
+    """A new SQLite file, or a throw-away PostgreSQL schema when the suite runs on PostgreSQL
+    (TEST_DATABASE_URL=postgresql+psycopg://...)."""
+    from tests.services import pg_schema
+
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        with pg_schema(url) as schema_url:
+            yield schema_url
+    else:
+        yield f"sqlite:///{folder / 'live.db'}"
+
+
+@contextmanager
+def serve(folder: Path, agents: Sequence[str] = (), **env: str) -> Iterator[LiveServer]:
+    """A server on a fresh database with the demo data and `agents` (see add_agents)."""
+    from crm.compliance.crypto import PiiKeyring
+
+    pii_keys = PiiKeyring.generate_json()
+    with fresh_database(folder) as url:
+        prepare_database(url, pii_keys)
+        if agents:
+            add_agents(url, pii_keys, list(agents))
+        server = start_server({"PII_KEYS": pii_keys, **env}, url, folder)
+        try:
+            yield server
+        finally:
+            stop_server(server)
 
 
 class Console:
     """A real Socket.IO client on one namespace that keeps every event it is sent."""
 
-    def __init__(self, base: str, token: str | None, namespace: str = "/dialer") -> None:
+    def __init__(
+        self,
+        base: str,
+        token: str | None,
+        namespace: str = "/dialer",
+    ) -> None:
         self.namespace = namespace
         self.events: list[tuple[str, Any]] = []
         self.refusal: Any = None
@@ -239,23 +334,42 @@ class Console:
         self, event: str, where: Callable[[Any], bool] = lambda _: True, timeout: float = 10
     ) -> Any:
         """The first `event` whose data satisfies `where`, waiting for it to arrive."""
+        found: list[Any] = []
+
+        def arrived() -> bool:
+            found.extend(d for name, d in self.events if name == event and where(d))
+            return bool(found)
+
+        self.wait_until(arrived, timeout, f"a matching {event!r}")
+        return found[0]
+
+    def wait_until(self, check: Callable[[], bool], timeout: float = 10, what: str = "") -> None:
+        """Waits until `check()` (which may read self.events) holds, re-checking at each event."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while True:
-                for name, data in self.events:
-                    if name == event and where(data):
-                        return data
+            while not check():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    seen = [(name, data) for name, data in self.events if name == event]
-                    raise AssertionError(f"no matching {event!r} within {timeout}s; got {seen}")
+                    raise AssertionError(f"no {what or 'change'} within {timeout}s: {self.events}")
                 self._changed.wait(left)
+
+    def states_of(self, agent_id: int) -> list[str]:
+        """An agent's states as this wallboard saw them, oldest first."""
+        return [
+            agent["state"]
+            for name, data in self.events
+            if name == "agent_states"
+            for agent in data["agents"]
+            if agent["agent_id"] == agent_id
+        ]
 
     def call_states(self, call_id: int) -> list[str]:
         return [d["state"] for e, d in self.events if e == "call_state" and d["call_id"] == call_id]
 
     def close(self) -> None:
-        self.sio.disconnect()
+        """Disconnects at once. The python-engineio client then waits 3 s for a close frame the
+        server already sent (its read loop consumed it), so that wait runs in the background."""
+        threading.Thread(target=self.sio.disconnect, daemon=True).start()
 
 
 class Refused(Exception):
@@ -266,11 +380,21 @@ class Refused(Exception):
         self.reason = reason
 
 
-def refusal(base: str, token: str | None, namespace: str = "/dialer") -> Any:
-    """Connects, expecting to be refused; returns the reason the server gave."""
-    try:
-        console = Console(base, token, namespace)
-    except Refused as refused:
-        return refused.reason
-    console.close()
-    raise AssertionError(f"{namespace} accepted the connection")
+def refusals(base: str, attempts: dict[str, tuple[str | None, str]]) -> dict[str, dict | None]:
+    """Tries each (token, namespace) connection, all at once; returns what each refusal said, as
+    the client's connect_error handler got it ({message, data?}: python-socketio sends a
+    ConnectionRefusedError's first argument as message, its second as data), or None for a
+    connection that was accepted. At once, because a refused client sits out the 3 s close wait
+    (see Console.close) inside connect()."""
+
+    def attempt(token: str | None, namespace: str) -> dict | None:
+        try:
+            console = Console(base, token, namespace)
+        except Refused as refused:
+            return refused.reason
+        console.close()
+        return None
+
+    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+        futures = {name: pool.submit(attempt, *how) for name, how in attempts.items()}
+        return {name: future.result() for name, future in futures.items()}

@@ -70,6 +70,23 @@ def claim_next(
     raise DomainError("pool_busy", "other agents took every candidate; try again", 409)
 
 
+def preview_next(
+    session: Session,
+    actor: Actor,
+    city: str | None = None,
+    exclude: tuple[ColumnElement[bool], ...] = (),
+    now: datetime | None = None,
+) -> int:
+    """The lead claim-next would give, left unclaimed: power dialing claims it when the callee
+    answers. `exclude` lets the dialer skip leads already ringing on another console."""
+    now = now or utcnow()
+    _refuse_full(session, actor)
+    best = _best_candidate(session, actor, claimable_pools(session, actor), city, now, exclude)
+    if best is None:
+        raise DomainError("pool_empty", "no lead is waiting to be claimed", 404)
+    return best
+
+
 def release(
     session: Session, actor: Actor, lead_id: int, reason: str, now: datetime | None = None
 ) -> Lead:
@@ -197,6 +214,17 @@ def _serialize_claims(session: Session, actor: Actor) -> None:
 def _count_claim(session: Session, actor: Actor, now: datetime) -> None:
     """Refuse a claim beyond the private-pool limit or the daily cap, else count it for today
     (rolled back with the claim if it fails)."""
+    settings = _refuse_full(session, actor)
+    day, cap = _agent_day(actor, settings, now), settings.daily_claim_cap
+    if not increment_capped(session, AgentDay, day, "claims", cap=cap, org_id=actor.org_id):
+        raise DomainError(
+            "daily_claim_cap",
+            f"you have claimed {cap} leads today, the most allowed",
+            details={"daily_claim_cap": cap, "day": day["day"].isoformat()},
+        )
+
+
+def _refuse_full(session: Session, actor: Actor) -> OrgSettings:
     settings = org_settings(session, actor.org_id)
     owned = session.scalar(select(func.count()).where(Lead.owner_id == actor.user_id)) or 0
     if owned >= settings.max_private_leads:
@@ -205,13 +233,7 @@ def _count_claim(session: Session, actor: Actor, now: datetime) -> None:
             f"you already own {owned} leads, the most allowed; release some first",
             details={"max_private_leads": settings.max_private_leads, "owned": owned},
         )
-    day, cap = _agent_day(actor, settings, now), settings.daily_claim_cap
-    if not increment_capped(session, AgentDay, day, "claims", cap=cap, org_id=actor.org_id):
-        raise DomainError(
-            "daily_claim_cap",
-            f"you have claimed {cap} leads today, the most allowed",
-            details={"daily_claim_cap": cap, "day": day["day"].isoformat()},
-        )
+    return settings
 
 
 def _agent_day(actor: Actor, settings: OrgSettings, now: datetime) -> dict[str, int | date]:
@@ -239,7 +261,12 @@ def _refuse_cooldown(session: Session, actor: Actor, lead_id: int, now: datetime
 
 
 def _best_candidate(
-    session: Session, actor: Actor, pools: list[int | None], city: str | None, now: datetime
+    session: Session,
+    actor: Actor,
+    pools: list[int | None],
+    city: str | None,
+    now: datetime,
+    exclude: tuple[ColumnElement[bool], ...] = (),
 ) -> int | None:
     """The best claimable lead over `pools`, locked, or None.
 
@@ -254,6 +281,7 @@ def _best_candidate(
             .where(
                 *_unowned_in(actor.org_id, pool_id),
                 ~exists().where(_blocks(actor, now), ClaimBlock.lead_id == Lead.id),
+                *exclude,
             )
             # pool_id is constant here, but PostgreSQL only knows that from `=`, not `IS NULL`:
             # naming it keeps the main pool's ORDER BY a prefix match of the index

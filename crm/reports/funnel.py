@@ -18,7 +18,6 @@ from crm.orgs.models import Org, Team, User
 from crm.reports.service import Period, money, per, rate
 
 Grouping = Literal["source", "agent", "team", "org", "city"]
-GROUPINGS: tuple[Grouping, ...] = ("source", "agent", "team", "org", "city")
 APPLIED = FUNNEL.index("applied")
 DISBURSED = FUNNEL.index("disbursed")
 # Every lead reached "new", so that count is count(*); the others come from reached_rank.
@@ -125,20 +124,36 @@ def channel_report(session: Session, actor: Actor, period: Period) -> ChannelRep
         LeadSource,
         and_(LeadSource.org_id == cohort.c.org_id, LeadSource.name == cohort.c.source),
     )
-    totals: dict[str, list[Any]] = {}
+    tallies: dict[str, _Tally] = {}
     for row in session.execute(priced):
-        # one row per org and source: summed here in Decimal, which SQLite's REAL math is not
-        total = totals.setdefault(row.source, [0, Decimal(0), 0, 0])
-        total[0] += row.leads
-        total[1] += row.leads * (row.cost_per_lead or Decimal(0))
-        total[2] += int(row.applications)
-        total[3] += int(row.disbursed)
+        # one row per org and source, summed here in Decimal (SQLite would multiply in floats)
+        tally = tallies.setdefault(row.source, _Tally())
+        tally.leads += row.leads
+        tally.cost += row.leads * (row.cost_per_lead or Decimal(0))
+        tally.applications += int(row.applications)
+        tally.disbursed += int(row.disbursed)
     channels = [
-        ChannelRow(source, leads, money(cost), apps, paid, per(cost, leads), per(cost, paid))
-        for source, (leads, cost, apps, paid) in totals.items()
+        ChannelRow(
+            source=source,
+            leads=t.leads,
+            cost=money(t.cost),
+            applications=t.applications,
+            disbursed=t.disbursed,
+            cost_per_lead=per(t.cost, t.leads),
+            cost_per_disbursed=per(t.cost, t.disbursed),
+        )
+        for source, t in tallies.items()
     ]
     channels.sort(key=lambda c: (-c.leads, c.source))
     return ChannelReport(period, channels)
+
+
+@dataclass
+class _Tally:
+    leads: int = 0
+    cost: Decimal = Decimal(0)
+    applications: int = 0
+    disbursed: int = 0
 
 
 def _cohort(period: Period, column: Any) -> Subquery:

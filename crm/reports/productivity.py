@@ -12,10 +12,11 @@ from crm.auth.actor import Actor
 from crm.followups.models import Followup
 from crm.leads.models import LeadEvent
 from crm.orgs.models import Team, User
-from crm.reports.service import Period
+from crm.reports.service import Period, rate
+from dialer.models import Call
 
-# Who sells, and so gets a row even in a period without activity; anyone else who followed up
-# or moved a lead to applied (a manager covering a desk) gets one only for that activity.
+# Who sells, and so gets a row even in a period without activity; anyone else who called,
+# followed up or moved a lead to applied (a manager covering a desk) gets one for that activity.
 SELLING_ROLES = ("agent", "partner_agent", "team_lead")
 
 
@@ -42,12 +43,23 @@ class AgentReport:
 
 
 def agent_report(session: Session, actor: Actor, period: Period) -> AgentReport:
-    """Per agent: follow-ups written and leads moved to "applied" in `period`.
+    """Per agent: calls started, follow-ups written and leads moved to "applied" in `period`.
 
-    Calls, connected calls and talk time are 0 (connect rate None) until the dialer records
-    calls, and the disbursed amount is 0.00 until loans exist; the fields are in the shape
-    already so dashboards need no change when they fill in.
+    Connected and talk time count as the wallboard does (answered calls, their duration). The
+    disbursed amount is 0.00 until loans exist; the field is in the shape already so dashboards
+    need no change when it fills in.
     """
+    calls = (
+        select(
+            Call.agent_id.label("user_id"),
+            func.count().label("n"),
+            func.count(Call.answered_at).label("connected"),
+            func.coalesce(func.sum(Call.duration_s), 0).label("talk_seconds"),
+        )
+        .where(period.contains(Call.started_at))
+        .group_by(Call.agent_id)
+        .subquery()
+    )
     followups = (
         select(Followup.user_id.label("user_id"), func.count().label("n"))
         .where(period.contains(Followup.created_at))
@@ -71,15 +83,20 @@ def agent_report(session: Session, actor: Actor, period: Period) -> AgentReport:
             User.org_id,
             User.team_id,
             Team.name.label("team_name"),
+            func.coalesce(calls.c.n, 0).label("calls"),
+            func.coalesce(calls.c.connected, 0).label("connected"),
+            func.coalesce(calls.c.talk_seconds, 0).label("talk_seconds"),
             func.coalesce(followups.c.n, 0).label("followups"),
             func.coalesce(applications.c.n, 0).label("applications"),
         )
         .outerjoin(Team, Team.id == User.team_id)
+        .outerjoin(calls, calls.c.user_id == User.id)
         .outerjoin(followups, followups.c.user_id == User.id)
         .outerjoin(applications, applications.c.user_id == User.id)
         .where(
             or_(
                 User.active & User.role.in_(SELLING_ROLES),
+                calls.c.n > 0,
                 followups.c.n > 0,
                 applications.c.n > 0,
             )
@@ -93,10 +110,10 @@ def agent_report(session: Session, actor: Actor, period: Period) -> AgentReport:
             org_id=row.org_id,
             team_id=row.team_id,
             team_name=row.team_name,
-            calls=0,
-            connected=0,
-            connect_rate=None,
-            talk_seconds=0,
+            calls=int(row.calls),
+            connected=int(row.connected),
+            connect_rate=rate(int(row.connected), int(row.calls)),
+            talk_seconds=int(row.talk_seconds),
             followups=int(row.followups),
             applications=int(row.applications),
             disbursed_amount=Decimal("0.00"),

@@ -27,7 +27,7 @@ def _iso_instant(value: Any) -> Any:
 
 
 Instant = Annotated[AwareDatetime | date, BeforeValidator(_iso_instant)]
-_FROM = "start, included: a date (midnight in your org's time zone) or a datetime with offset (+ as %2B)"
+_FROM = "start, included: a date (midnight in your org's zone) or a datetime with offset (+ as %2B)"
 _TO = "end of the period, excluded (a lead created at `to` is not in it); defaults to now"
 
 
@@ -83,9 +83,9 @@ class AgentRowOut(Response):
     org_id: int
     team_id: int | None
     team_name: str | None
-    calls: int = Field(description="0 until the dialer records calls")
-    connected: int
-    connect_rate: Decimal | None
+    calls: int = Field(description="dial attempts started in the period")
+    connected: int = Field(description="of those, the calls answered")
+    connect_rate: Decimal | None = Field(description="connected / calls; null without calls")
     talk_seconds: int
     followups: int
     applications: int = Field(description="leads this user moved to `applied` in the period")

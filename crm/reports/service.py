@@ -17,7 +17,7 @@ from crm.orgs.schemas import OrgSettings
 from crm.pools.ownership import org_settings
 
 DEFAULT_PERIOD = timedelta(days=30)
-# A year plus a leap day: the longest range the cohort scan is sized for (see bench/funnel.py).
+# A year plus a leap day: bounds the cohort a report scans, whose cost grows with it (bench/).
 MAX_PERIOD = timedelta(days=366)
 RATE_PLACES = Decimal("0.0001")
 CENTS = Decimal("0.01")

@@ -11,6 +11,7 @@ from crm.auth.actor import SYSTEM
 from crm.extensions import db
 from crm.followups.models import Followup
 from crm.leads.models import LeadEvent, LeadSource
+from dialer.models import Call
 
 # October 2026 in Beijing; every lead of a test is created inside it unless it tests the edges.
 FROM, TO = "2026-10-01T00:00:00+08:00", "2026-11-01T00:00:00+08:00"
@@ -290,7 +291,21 @@ def followup(lead, user, at):
     )
 
 
-def test_agent_report_counts_followups_and_applications_in_the_period(client, make, auth):
+def call(lead, agent, at, talked: int | None):
+    answered = at + timedelta(seconds=10) if talked is not None else None
+    return Call(
+        org_id=lead.org_id,
+        lead_id=lead.id,
+        agent_id=agent.id,
+        gateway="simulated",
+        state="ended",
+        started_at=at,
+        answered_at=answered,
+        duration_s=talked,
+    )
+
+
+def test_agent_report_counts_calls_followups_and_applications_in_the_period(client, make, auth):
     org = make.org()
     zhang = make.user("agent", org=org, display_name="张小明")
     idle = make.user("agent", org=org, display_name="赵空闲")
@@ -308,6 +323,10 @@ def test_agent_report_counts_followups_and_applications_in_the_period(client, ma
         stage_event(lead, zhang, "applied", before),
         stage_event(lead, zhang, "approved", IN_OCTOBER),
         stage_event(lead, manager, "applied", IN_OCTOBER),
+        call(lead, zhang, START, talked=95),
+        call(lead, zhang, IN_OCTOBER, talked=None),
+        call(lead, zhang, IN_OCTOBER, talked=30),
+        call(lead, zhang, before, talked=600),
     )
     body = report(client, auth.headers_for(manager.username), "agents", **OCTOBER)
     rows = {a["display_name"]: a for a in body["agents"]}
@@ -315,10 +334,17 @@ def test_agent_report_counts_followups_and_applications_in_the_period(client, ma
     counts = {name: (a["followups"], a["applications"]) for name, a in rows.items()}
     assert counts == {"张小明": (2, 1), "赵空闲": (0, 0), "王经理": (1, 1)}
     assert rows["赵空闲"]["user_id"] == idle.id
-    assert {k: rows["张小明"][k] for k in ("calls", "connected", "talk_seconds")} == {
+    calls = ("calls", "connected", "connect_rate", "talk_seconds")
+    assert {k: rows["张小明"][k] for k in calls} == {
+        "calls": 3,
+        "connected": 2,
+        "connect_rate": "0.6667",
+        "talk_seconds": 125,
+    }
+    assert {k: rows["赵空闲"][k] for k in calls} == {
         "calls": 0,
         "connected": 0,
+        "connect_rate": None,
         "talk_seconds": 0,
     }
-    assert rows["张小明"]["connect_rate"] is None
     assert rows["张小明"]["disbursed_amount"] == "0.00"

@@ -1,0 +1,179 @@
+"""The simulated carrier: outcomes fixed by the seed, rates honoured, nothing after the end.
+
+A time scale of 1/10,000 runs its seconds as 0.1 ms: a call that rings out (30 s) takes 3 ms."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import replace
+
+import pytest
+
+from dialer.gateways.base import CallEvent
+from dialer.gateways.simulated import CarrierProfile, SimulatedCarrier
+from tests.live_server import seed_where_calls_ring
+
+FAST = CarrierProfile(time_scale=1e-4)
+
+
+class Recorder:
+    """The sink a dialer would pass: keeps each call's events, tells when all have ended."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, list[CallEvent]] = defaultdict(list)
+        self._changed = threading.Condition()
+
+    def __call__(self, event: CallEvent) -> None:
+        with self._changed:
+            self.events[event.call_ref].append(event)
+            self._changed.notify_all()
+
+    def wait_ended(self, refs: list[str], timeout: float = 5) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not all(self.ended(ref) for ref in refs):
+                left = deadline - time.monotonic()
+                assert left > 0, f"calls still open: {dict(self.events)}"
+                self._changed.wait(left)
+
+    def ended(self, ref: str) -> bool:
+        return any(e.state == "ended" for e in self.events[ref])
+
+    def outcome(self, ref: str) -> tuple[str, ...]:
+        """The states in order, the end as its reason: ("ringing", "answered", "callee_hangup")."""
+        return tuple(e.end_reason if e.state == "ended" else e.state for e in self.events[ref])
+
+
+def place(carrier: SimulatedCarrier, sink: Recorder, n: int, privacy: bool = False) -> list[str]:
+    refs = [str(i) for i in range(1, n + 1)]
+    for ref in refs:
+        carrier.originate(
+            call_ref=ref,
+            caller_id="01088880001",
+            callee_e164="+8613800000000",
+            agent_ref="agent-1",
+            privacy=privacy,
+            sink=sink,
+        )
+    return refs
+
+
+def outcomes(profile: CarrierProfile, calls: int = 40) -> list[tuple[str, ...]]:
+    carrier, sink = SimulatedCarrier(profile), Recorder()
+    refs = place(carrier, sink, calls)
+    sink.wait_ended(refs)
+    return [sink.outcome(ref) for ref in refs]
+
+
+def test_the_same_seed_gives_the_same_outcomes_in_the_same_order():
+    first = outcomes(replace(FAST, seed=7))
+    assert outcomes(replace(FAST, seed=7)) == first
+    assert outcomes(replace(FAST, seed=8)) != first
+    # a realistic mix: some answered, some not, some busy or invalid
+    ends = {outcome[-1] for outcome in first}
+    assert {"callee_hangup", "no_answer"} <= ends and ends & {"busy", "invalid_number"}
+
+
+def test_an_answer_rate_of_zero_never_answers():
+    for outcome in outcomes(replace(FAST, answer_rate=0.0, seed=3), calls=60):
+        assert "answered" not in outcome
+        assert outcome[-1] in {"no_answer", "busy", "invalid_number"}
+
+
+def test_every_call_is_answered_at_rate_one_unless_busy_or_invalid():
+    for outcome in outcomes(replace(FAST, answer_rate=1.0, busy_rate=0.0, invalid_rate=0.0)):
+        assert outcome == ("ringing", "answered", "callee_hangup")
+
+
+@pytest.mark.parametrize(
+    ("rates", "reason"),
+    [({"busy_rate": 1.0, "invalid_rate": 0.0}, "busy"), ({"invalid_rate": 1.0}, "invalid_number")],
+)
+def test_busy_and_invalid_numbers_end_without_ringing(rates, reason):
+    assert set(outcomes(replace(FAST, **rates), calls=10)) == {(reason,)}
+
+
+def test_a_hangup_ends_the_call_once_and_nothing_follows():
+    # fixed durations: ringing at 0.3, answered at 1, callee hangs up at 11 (scaled seconds)
+    profile = replace(
+        FAST,
+        answer_rate=1.0,
+        busy_rate=0.0,
+        invalid_rate=0.0,
+        ring_seconds=(1, 1),
+        talk_seconds=(10, 10),
+        time_scale=1e-3,
+    )
+    carrier, sink = SimulatedCarrier(profile), Recorder()
+    [ref] = place(carrier, sink, 1)
+    carrier.hangup(ref)  # before it even rang
+    carrier.hangup(ref)
+    # one thread runs every call's steps in time order: once a later call has ended, every step
+    # planned for the first one has had its turn
+    carrier.originate(
+        call_ref="later",
+        caller_id="01088880001",
+        callee_e164="+8613800000000",
+        agent_ref="agent-1",
+        privacy=False,
+        sink=sink,
+    )
+    sink.wait_ended(["later"])
+    assert sink.outcome(ref) == ("agent_hangup",)
+
+
+def test_a_hangup_after_the_callee_left_reports_nothing():
+    profile = replace(FAST, answer_rate=1.0, busy_rate=0.0, invalid_rate=0.0)
+    carrier, sink = SimulatedCarrier(profile), Recorder()
+    refs = place(carrier, sink, 3)
+    sink.wait_ended(refs)
+    for ref in refs:
+        carrier.hangup(ref)
+    assert [sink.outcome(ref)[-1] for ref in refs] == ["callee_hangup"] * 3
+    assert all(len(sink.events[ref]) == 3 for ref in refs)
+
+
+def test_events_arrive_in_order_with_increasing_times():
+    for ref, events in _events(replace(FAST, seed=11)).items():
+        stamps = [e.at for e in events]
+        assert stamps == sorted(stamps), ref
+        assert [e.state for e in events][-1] == "ended"
+
+
+def test_privacy_numbers_are_middle_numbers_never_the_callee():
+    carrier, sink = SimulatedCarrier(FAST), Recorder()
+    placed = carrier.originate(
+        call_ref="1",
+        caller_id="01088880001",
+        callee_e164="+8613800000000",
+        agent_ref="agent-1",
+        privacy=True,
+        sink=sink,
+    )
+    plain = carrier.originate(
+        call_ref="2",
+        caller_id="01088880001",
+        callee_e164="+8613800000000",
+        agent_ref="agent-1",
+        privacy=False,
+        sink=sink,
+    )
+    assert placed.privacy_number.startswith("+86170") and "13800000000" not in placed.privacy_number
+    assert plain.privacy_number is None
+    assert placed.gateway_call_id != plain.gateway_call_id
+    sink.wait_ended(["1", "2"])
+
+
+def test_the_live_tests_seed_helper_matches_the_carrier():
+    """tests.live_server.seed_where_calls_ring predicts outcomes from the seed alone."""
+    seed = seed_where_calls_ring(20)
+    for outcome in outcomes(replace(FAST, seed=seed, answer_rate=0.0), calls=20):
+        assert outcome == ("ringing", "no_answer")
+
+
+def _events(profile: CarrierProfile, calls: int = 20) -> dict[str, list[CallEvent]]:
+    carrier, sink = SimulatedCarrier(profile), Recorder()
+    sink.wait_ended(place(carrier, sink, calls))
+    return dict(sink.events)
