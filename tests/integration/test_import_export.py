@@ -236,10 +236,8 @@ def test_import_straight_into_a_pool_and_never_into_another_orgs(client, make, a
     pool = client.post("/api/v1/pools", json={"name": "深圳池", "city": "深圳"}, headers=headers)
     assert pool.status_code == 201, pool.json
     content = b"phone\n13800001111\n13800002222\n"
-    job = client.get(
-        f"/api/v1/jobs/{_upload(client, headers, content, 'x.csv', pool_id=str(pool.json['id'])).json['job_id']}",
-        headers=headers,
-    ).json
+    accepted = _upload(client, headers, content, "x.csv", pool_id=str(pool.json["id"]))
+    job = client.get(f"/api/v1/jobs/{accepted.json['job_id']}", headers=headers).json
     assert job["result"]["created"] == 2
     pools = {p["id"]: p["unowned"] for p in client.get("/api/v1/pools", headers=headers).json}
     assert pools[pool.json["id"]] == 2
