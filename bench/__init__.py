@@ -1,0 +1,1 @@
+"""Benchmarks at the scale DESIGN.md promises (1 million leads); scripts, not tests."""

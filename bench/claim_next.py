@@ -1,0 +1,356 @@
+"""claim-next by 50 concurrent agents over a million leads: claims/s, p50/p99 ms, double claims."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing
+import os
+import random
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, insert, select, text
+
+from bench import common
+from bench.generate import LeadFaker
+from bench.list_leads import SqlClock, analyze, login
+from crm.auth.actor import SYSTEM, Actor
+from crm.auth.service import actor_for_user
+from crm.db import utcnow
+from crm.errors import DomainError
+from crm.extensions import db, runtime
+from crm.leads.intake import LeadDraft, lead_columns
+from crm.leads.models import Lead, LeadEvent
+from crm.orgs.models import Org
+from crm.orgs.schemas import OrgSettings
+from crm.pools import service
+from crm.pools.models import ClaimBlock
+
+BATCH = 5_000
+# Encrypting a million phone numbers would time the loader, not claim-next: a few thousand real
+# rows are repeated with a synthetic blind index, which is all the dedupe constraint looks at.
+TEMPLATES = 5_000
+APPLICATION = "bench_claim_next"
+CITIES = ["北京", "上海", "广州", "深圳", "成都", "杭州", "武汉", "西安"]
+
+
+def load(rows: int, org_id: int, owner_id: int, seed: int) -> None:
+    """`rows` leads: ~70% in the public pool, scores skewed low, created over the last year."""
+    rng, fake, now = random.Random(seed), LeadFaker(seed), utcnow()
+    templates = [
+        lead_columns(
+            runtime.vault,
+            LeadDraft(phone=str(fake.mobile()), source="bench", city=rng.choice(CITIES)),
+            org_id,
+            None,
+            now,
+        )
+        for _ in range(TEMPLATES)
+    ]
+    start = time.perf_counter()
+    with db.engine.begin() as conn:
+        for first in range(0, rows, BATCH):
+            batch = []
+            for i in range(first, min(first + BATCH, rows)):
+                owned = rng.random() < 0.3
+                batch.append(
+                    templates[i % TEMPLATES]
+                    | {
+                        "phone_bidx": f"bench{i:011d}",
+                        "score": int(rng.triangular(0, 100, 35)),
+                        "created_at": now - timedelta(days=365 * rng.random()),
+                        "owner_id": owner_id if owned else None,
+                        "claimed_at": now if owned else None,
+                    }
+                )
+            conn.execute(insert(Lead.__table__), batch)
+            if (first + BATCH) % 200_000 == 0:
+                print(f"  loaded {first + BATCH:,} leads, {time.perf_counter() - start:.0f} s")
+
+
+def block_some(org_id: int, agent_ids: list[int], per_agent: int = 20) -> None:
+    """Reclaim cooldowns as agents who released leads have them, so claim-next's NOT EXISTS
+    runs against real rows (the planner would otherwise know the table to be empty)."""
+    until = utcnow() + timedelta(days=3)
+    with db.engine.begin() as conn:
+        public = conn.scalars(
+            select(Lead.id)
+            .where(Lead.owner_id.is_(None))
+            .order_by(func.random())
+            .limit(len(agent_ids) * per_agent)
+        ).all()
+        blocks = [
+            {
+                "org_id": org_id,
+                "lead_id": lead_id,
+                "user_id": agent_ids[n % len(agent_ids)],
+                "until": until,
+            }
+            for n, lead_id in enumerate(public)
+        ]
+        conn.execute(insert(ClaimBlock.__table__), blocks)
+    analyze()
+
+
+def agents_can_claim_all_day(org_id: int) -> None:
+    """Lift the daily cap and the private-pool limit: the bench times claims, not refusals."""
+    with db.unit_of_work(SYSTEM) as session:
+        org = session.get(Org, org_id)
+        org.settings = OrgSettings(max_private_leads=100_000, daily_claim_cap=10_000).model_dump()
+
+
+def via_service(agent_ids: list[int]) -> list[Callable[[], int]]:
+    with db.unit_of_work(SYSTEM) as session:
+        actors = [actor_for_user(session, user_id) for user_id in agent_ids]
+
+    def claimer(actor: Actor) -> Callable[[], int]:
+        def claim() -> int:
+            with db.unit_of_work(actor) as session:
+                return service.claim_next(session, actor).id
+
+        return claim
+
+    return [claimer(actor) for actor in actors]
+
+
+def via_http(app: Flask, usernames: list[str]) -> list[Callable[[], int]]:
+    """The whole request: token, actor refresh, validation, JSON (no network, no WSGI server)."""
+
+    def claimer(username: str) -> Callable[[], int]:
+        client = app.test_client()
+        auth = login(client, username)
+
+        def claim() -> int:
+            response = client.post("/api/v1/leads/claim-next", json={}, headers=auth)
+            if response.status_code != 200:
+                raise DomainError(response.json["error"]["code"], "claim-next refused")
+            return response.json["id"]
+
+        return claim
+
+    return [claimer(username) for username in usernames]
+
+
+@dataclass
+class Share:
+    """One process's part of a run (its agents and the run's timing), and what it measured."""
+
+    via: str
+    agent_ids: list[int]
+    usernames: list[str]
+    seconds: float
+    warmup: float
+    # seconds between one agent's claims when the load is paced, 0 when agents claim flat out
+    interval: float
+    timed_ms: list[float] = field(default_factory=list)
+    lead_ids: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    cpu_seconds: float = 0.0
+
+
+def run(
+    app: Flask, via: str, agent_ids: list[int], args: argparse.Namespace, rate: int
+) -> dict[str, Any]:
+    """Agents claim in a loop, one thread each, spread over forked processes (like web workers:
+    one Python process cannot run 50 agents' code at once); claims due in the window after the
+    warm-up are timed. With a `rate`, agents claim on a schedule adding up to that many claims
+    a second, and a claim that starts late counts its wait (no coordinated omission)."""
+    usernames = [f"bench_agent{i:03d}" for i in range(len(agent_ids))]
+    interval = len(agent_ids) / rate if rate else 0.0
+    n = args.processes
+    shares = [
+        Share(via, agent_ids[k::n], usernames[k::n], args.seconds, args.warmup, interval)
+        for k in range(n)
+    ]
+    fork = multiprocessing.get_context("fork")
+    aligned, results = fork.Barrier(n), fork.Queue()
+    workers = [fork.Process(target=_run_share, args=(app, s, aligned, results)) for s in shares]
+    for worker in workers:
+        worker.start()
+    neighbours = Neighbours()  # after forking: the children must not inherit its connection
+    done = [results.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    timed = [ms for share in done for ms in share.timed_ms]
+    cuts = statistics.quantiles(timed, n=100, method="inclusive")
+    return {
+        "claims/s": len(timed) / args.seconds,
+        "p50": cuts[49],
+        "p99": cuts[98],
+        "max": max(timed),
+        "errors": sum(len(share.errors) for share in done),
+        "python cpu": sum(share.cpu_seconds for share in done) * 1000 / len(timed),
+        **neighbours.stop(),
+        "lead_ids": [lead_id for share in done for lead_id in share.lead_ids],
+    }
+
+
+def _run_share(app: Flask, share: Share, aligned: Any, results: Any) -> None:
+    db.engine.dispose(close=False)  # the parent's connections stay the parent's
+    claimers = (
+        via_service(share.agent_ids) if share.via == "service" else via_http(app, share.usernames)
+    )
+    started, stop = threading.Barrier(len(claimers) + 1), threading.Event()
+    samples: list[list[tuple[float, float, int]]] = [[] for _ in claimers]
+
+    def agent(claim: Callable[[], int], out: list[tuple[float, float, int]]) -> None:
+        started.wait()
+        due = time.perf_counter() + random.uniform(0, share.interval)
+        while not stop.is_set():
+            if share.interval:
+                time.sleep(max(0.0, due - time.perf_counter()))
+            begun = due if share.interval else time.perf_counter()
+            due = begun + share.interval
+            try:
+                lead_id = claim()
+            except DomainError as refused:
+                share.errors.append(refused.code)
+                continue
+            out.append((begun, time.perf_counter() - begun, lead_id))
+
+    threads = [
+        threading.Thread(target=agent, args=pair) for pair in zip(claimers, samples, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    aligned.wait()
+    started.wait()
+    first = time.perf_counter() + share.warmup
+    time.sleep(share.warmup)
+    cpu = time.process_time()
+    time.sleep(share.seconds)
+    share.cpu_seconds = time.process_time() - cpu
+    stop.set()
+    for thread in threads:
+        thread.join()
+    for at, elapsed, lead_id in (sample for per_agent in samples for sample in per_agent):
+        share.lead_ids.append(lead_id)
+        if first <= at < first + share.seconds:
+            share.timed_ms.append(elapsed * 1000)
+    results.put(share)
+
+
+def double_claims(lead_ids: list[int], agent_ids: list[int]) -> int:
+    """Leads handed to more than one agent so far: claimed events by SQL against the leads the
+    agents own and the answers they got (every claim writes exactly one event)."""
+    with db.engine.connect() as conn:
+        events, distinct = conn.execute(
+            select(func.count(), func.count(LeadEvent.lead_id.distinct())).where(
+                LeadEvent.kind == "claimed"
+            )
+        ).one()
+        owned = conn.scalar(select(func.count()).where(Lead.owner_id.in_(agent_ids)))
+    assert events == len(lead_ids) == owned, (events, len(lead_ids), owned)
+    return (events - distinct) + (len(lead_ids) - len(set(lead_ids)))
+
+
+class Neighbours:
+    """Watches, while a run goes on, what else loads this machine and this PostgreSQL: the load
+    average, and the oldest transaction of other sessions. Such a transaction holds back the
+    xmin horizon, so the index entries of leads claimed since it began cannot be marked dead
+    and every claim-next walks past all of them."""
+
+    def __init__(self) -> None:
+        self.oldest_other_xact = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        query = text(
+            "SELECT coalesce(extract(epoch FROM max(now() - xact_start)), 0) FROM pg_stat_activity"
+            " WHERE application_name <> :us AND pid <> pg_backend_pid()"
+        )
+        with db.engine.connect() as conn:
+            while not self._stop.wait(0.5):
+                oldest = float(conn.scalar(query, {"us": APPLICATION}))
+                conn.rollback()
+                self.oldest_other_xact = max(self.oldest_other_xact, oldest)
+
+    def stop(self) -> dict[str, str]:
+        self._stop.set()
+        self._thread.join()
+        return {"load": f"{os.getloadavg()[0]:.1f}", "xact": f"{self.oldest_other_xact:.1f}"}
+
+
+def explain_candidate_query(agent_id: int, clock: SqlClock) -> int:
+    """EXPLAIN ANALYZE the statement claim-next picks its lead with, as one agent runs it;
+    returns the lead that agent claimed on the way."""
+    clock.statements = []
+    lead_id = via_service([agent_id])[0]()
+    stmt, params = next((s, p) for s, p in clock.statements if "SKIP LOCKED" in s)
+    clock.statements = None
+    print(f"\n{stmt}\n-- parameters: {params}")
+    with db.engine.connect() as conn:
+        for (line,) in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + stmt, params):
+            print("  " + line)
+        conn.rollback()
+    return lead_id
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument(
+        "--rates",
+        type=int,
+        nargs="+",
+        default=[0, 50, 100, 200],
+        help="total claims a second the agents try to make; 0: each claims again at once",
+    )
+    parser.add_argument(
+        "--via", nargs="+", choices=("service", "http"), default=["service", "http"]
+    )
+    args = parser.parse_args(argv)
+    with common.scratch_database("postgresql") as url:
+        app = common.make_app(url)
+        # one connection per agent, as 50 agents spread over web processes would hold
+        db.configure(
+            url,
+            pool_size=args.agents,
+            max_overflow=0,
+            connect_args={"application_name": APPLICATION},
+        )
+        org_id, manager_id, _, agent_ids = common.seed_org(agents=args.agents)
+        agents_can_claim_all_day(org_id)
+        start = time.perf_counter()
+        load(args.rows, org_id, manager_id, args.seed)
+        block_some(org_id, agent_ids)
+        print(f"loaded {args.rows:,} leads in {time.perf_counter() - start:.0f} s")
+        print("\nthe candidate query on the fresh pool:")
+        clock = SqlClock()
+        rows, claimed = [], [explain_candidate_query(agent_ids[0], clock)]
+        for via, rate in itertools.product(args.via, args.rates):
+            common.checkpoint()
+            result = run(app, via, agent_ids, args, rate)
+            claimed += result.pop("lead_ids")
+            rows.append([via, rate or "flat out", *result.values()])
+            rows[-1].append(double_claims(claimed, agent_ids))
+        print(
+            f"\npostgresql, {args.rows:,} leads, {args.agents} agents in {args.processes} "
+            f"processes, {args.seconds:.0f} s timed after {args.warmup:.0f} s warm-up"
+        )
+        header = ["via", "offered/s", "claims/s", "p50 ms", "p99 ms", "max ms", "errors"]
+        others = ["py cpu ms/claim", "load avg", "oldest other xact s", "double claims"]
+        print(common.table([*header, *others], rows))
+        print("goal: p99 < 20 ms at >= 1,000 claims/s, 0 double claims")
+        print("\nthe candidate query after the runs:")
+        explain_candidate_query(agent_ids[0], clock)
+        with db.engine.connect() as conn:
+            print(conn.scalar(text("SELECT version()")))
+
+
+if __name__ == "__main__":
+    main()

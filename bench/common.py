@@ -1,0 +1,138 @@
+"""Shared benchmark plumbing: throw-away databases, the app, an org with its people, tables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import create_engine, text
+
+from crm import create_app
+from crm.auth.actor import SYSTEM
+from crm.compliance.crypto import PiiKeyring
+from crm.extensions import db, runtime
+from crm.migrate import upgrade_to_head
+from crm.orgs.models import Org, User
+from crm.orgs.schemas import OrgSettings
+
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+PASSWORD = "bench-pass-2026"
+
+
+@contextmanager
+def scratch_database(kind: str, pg_url: str = PG_URL) -> Iterator[str]:
+    """A fresh, migrated SQLite file in /tmp or PostgreSQL schema; removed afterwards."""
+    tag = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
+    if kind == "sqlite":
+        path = Path(tempfile.gettempdir()) / f"loanline_{tag}.db"
+        try:
+            upgrade_to_head(f"sqlite:///{path}")
+            yield f"sqlite:///{path}"
+        finally:
+            _dispose()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{tag}"'))
+    sep = "&" if "?" in pg_url else "?"
+    try:
+        url = f"{pg_url}{sep}options=-csearch_path%3D{tag}"
+        upgrade_to_head(url)
+        yield url
+    finally:
+        _dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{tag}" CASCADE'))
+        admin.dispose()
+
+
+def _dispose() -> None:
+    if db.engine is not None:
+        db.engine.dispose()
+
+
+def make_app(database_url: str) -> Flask:
+    """The real app factory; secrets and instance folder given, so nothing lands in the repo."""
+    instance = Path(tempfile.mkdtemp(prefix="loanline_bench_instance_"))
+    return create_app(
+        {
+            "database_url": database_url,
+            "redis_url": None,
+            "secret_key": secrets.token_urlsafe(48),
+            "pii_keys": PiiKeyring.generate_json(),
+            "instance_path": instance,
+            "access_token_minutes": 24 * 60,
+            "argon2_time_cost": 1,
+            "argon2_memory_kib": 1024,
+        }
+    )
+
+
+def seed_org(agents: int = 0, kind: str = "hq") -> tuple[int, int, int, list[int]]:
+    """An org with a manager, a team lead and `agents` agents: (org, manager, lead, agents)."""
+    password_hash = runtime.auth.passwords.hash(PASSWORD)
+    with db.unit_of_work(SYSTEM) as session:
+        org = Org(name="bench-org", kind=kind, cities=["北京", "上海"])
+        org.settings = OrgSettings().model_dump()
+        session.add(org)
+        session.flush()
+        roles = [("bench_manager", "manager"), ("bench_team_lead", "team_lead")]
+        roles += [(f"bench_agent{i:03d}", "agent") for i in range(agents)]
+        users = [
+            User(
+                username=name,
+                display_name=name,
+                role=role,
+                org_id=org.id,
+                password_hash=password_hash,
+            )
+            for name, role in roles
+        ]
+        session.add_all(users)
+        session.flush()
+        return org.id, users[0].id, users[1].id, [u.id for u in users[2:]]
+
+
+def checkpoint() -> None:
+    """Start a timed phase with the WAL flushed, so an earlier phase's writes are not billed."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            conn.exec_driver_sql("CHECKPOINT")
+
+
+def machine_note() -> str:
+    """Cores and load: other work on a 2-core machine shows up directly in the figures."""
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {one:.1f} (1 min) {five:.1f} (5 min)"
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table, first column left-aligned, the rest right-aligned."""
+    cells = [[str(c) for c in header]] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = []
+    for n, row in enumerate(cells):
+        parts = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(parts))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if value >= 100 else f"{value:.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
