@@ -130,7 +130,9 @@ def run_import(
         prepared = _prepare_batch(vault, batch, upload.org_id, actor, options, now, tally, seen)
         fresh = _drop_stored(session, upload.org_id, prepared, tally)
         if fresh:
-            session.execute(insert(Lead), fresh)
+            # Core executemany: the ORM's bulk path costs ~80% more per row and adds nothing
+            # here (columns are complete, defaults are Core defaults)
+            session.execute(insert(Lead.__table__), fresh)
             sources.update(row["source"] for row in fresh)
         tally.created += len(fresh)
         progress(min(done * BATCH_ROWS, tally.rows) / max(tally.rows, 1))
