@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,9 @@ class DialerNamespace(Namespace):
         if not actor.can("calls:dial"):
             raise refused("forbidden", "only agents can use the dialer console")
         self.actors[request.sid] = actor
+        sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
+        if sock is not None:  # an ack right after an event must not wait for a delayed ACK
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for room in (
             f"user:{actor.user_id}",
             f"org:{actor.org_id}",

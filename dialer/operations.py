@@ -55,6 +55,8 @@ class Dialer:
             set_agent_state(session, actor, "dialing")
             call_id, dialing = plan.call.id, _call_payload(session, plan.call)
         self._push_state(actor.org_id, actor.user_id, "dialing")
+        # before the gateway is asked: its first event (ringing) may come back within milliseconds
+        self._push_call_payload(actor.org_id, actor.user_id, dialing)
         try:
             placed = self.gateway.originate(
                 call_ref=str(call_id),
@@ -74,7 +76,6 @@ class Dialer:
             service.attach_gateway_call(
                 session, call_id, self.gateway.name, placed.gateway_call_id, placed.privacy_number
             )
-        self._push_call_payload(actor.org_id, actor.user_id, dialing)
         return call_id
 
     def next_lead(self, actor: Actor, data: NextLeadIn) -> dict:

@@ -124,15 +124,9 @@ def test_roles_without_the_permission_are_refused_on_each_namespace(refused):
 
 def test_a_refused_console_gets_the_reason_as_a_machine_readable_code(refused):
     """Socket.IO clients read a refusal as `err.message` and `err.data`."""
-    expected = {
-        "unauthorized": "unauthorized",
-        "invalid_token": "invalid_token",
-        "token_expired": "token_expired",
-        "tampered": "invalid_token",
-        "other_key": "invalid_token",
-        "finance on /dialer": "forbidden",
-        "agent on /wallboard": "forbidden",
-    }
+    expected = {case: case for case in ("unauthorized", "invalid_token", "token_expired")}
+    expected |= {"tampered": "invalid_token", "other_key": "invalid_token"}
+    expected |= {"finance on /dialer": "forbidden", "agent on /wallboard": "forbidden"}
     for case, code in expected.items():
         assert refused[case].get("data") == {"code": code}, (case, refused[case])
         assert "code" not in refused[case]["message"]
@@ -383,14 +377,21 @@ def test_the_wallboard_sees_agent_states_calls_and_kpis_change(server, connect, 
     assert after["connect_rate"] is not None
 
 
-def test_next_lead_offers_a_public_lead_that_stays_unowned_until_the_call_connects(
-    server, connect, agent
+def test_power_dialing_claims_a_public_lead_only_once_the_callee_answers(
+    server, connect, agent, fresh_agents
 ):
-    console = connect(agent)
-    offered = console.call("next_lead", {}, timeout=5)
+    console, rival = connect(agent), connect(next(fresh_agents))
+    offered = console.call("next_lead", {"auto_dial": True})
     assert offered["ok"], offered
-    lead = offered["lead"]
+    lead, call_id = offered["lead"], offered["call_id"]
     assert "****" in lead["phone_masked"] and lead["owner_id"] is None
+    # ringing here (or already answered, so owned): it is not offered to another console
+    assert rival.call("next_lead", {})["lead"]["id"] != lead["id"]
+    assigned = console.wait_for("lead_assigned", lambda d: d["lead"]["id"] == lead["id"])
+    me = int(jwt.decode(server.login(agent), options={"verify_signature": False})["sub"])
+    assert assigned["lead"]["owner_id"] == me
+    hang_up(console, call_id)
+    assert server.api(agent, "GET", f"/leads/{lead['id']}").json()["owner_id"] == me
 
 
 def test_the_telephony_webhook_is_off_without_a_secret(server):
