@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -66,3 +67,20 @@ def increment_capped(
     ).returning(counter)
     # RETURNING, not rowcount: psycopg reports -1 as an upsert's rowcount
     return session.execute(stmt).first() is not None
+
+
+def where_given(stmt: Select, *conditions: tuple[Any, object]) -> Select:
+    """Add `column == value` for each optional filter that was given (None means not given)."""
+    for column, value in conditions:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+def in_period(stmt: Select, column: Any, start: datetime | None, end: datetime | None) -> Select:
+    """Half-open [start, end), either side optional."""
+    if start is not None:
+        stmt = stmt.where(column >= start)
+    if end is not None:
+        stmt = stmt.where(column < end)
+    return stmt

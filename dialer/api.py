@@ -13,9 +13,9 @@ from crm.extensions import runtime
 from crm.http import ApiBlueprint
 from crm.queries import paginate
 from crm.schemas import Page, PageArgs
-from dialer import dnc
+from dialer import dnc, service
 from dialer.gateways.base import CallEvent
-from dialer.models import Call, CallerId
+from dialer.models import CallerId
 from dialer.schemas import (
     CallerIdOut,
     CallFilters,
@@ -33,21 +33,7 @@ bp = ApiBlueprint("dialer", __name__, tag="dialer")
 @bp.endpoint("/calls", query=CallFilters, response=Page[CallOut], permission="leads:read")
 def call_log(session: Session, actor: Actor, query: CallFilters):
     """Calls of the visible orgs; agents see their own calls only."""
-    stmt = select(Call).order_by(Call.started_at.desc(), Call.id.desc())
-    if not actor.can("reports:read"):
-        stmt = stmt.where(Call.agent_id == actor.user_id)
-    for column, value in (
-        (Call.agent_id, query.agent_id),
-        (Call.lead_id, query.lead_id),
-        (Call.disposition, query.disposition),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if query.from_ is not None:
-        stmt = stmt.where(Call.started_at >= query.from_)
-    if query.to is not None:
-        stmt = stmt.where(Call.started_at < query.to)
-    return paginate(session, stmt, query)
+    return service.call_log(session, actor, query)
 
 
 @bp.endpoint("/dnc", "POST", body=NewDnc, response=DncOut, status=201, permission="dnc:manage")

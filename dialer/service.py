@@ -19,11 +19,13 @@ from crm.leads.models import Lead
 from crm.leads.service import add_event, get_lead
 from crm.pools.ownership import org_settings
 from crm.pools.service import claim
-from crm.queries import increment_capped
+from crm.queries import in_period, increment_capped, paginate, where_given
+from crm.schemas import PageResult
 from crm.tenancy import ALL_ORGS
 from dialer.gateways.base import CallEvent
 from dialer.guards import MESSAGES, DialFacts, local_time, parse_hours, refusal
 from dialer.models import Call, CallerId, CallerIdDay, DncEntry
+from dialer.schemas import CallFilters
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,20 @@ def end_call(
 def _agent(call: Call) -> Actor:
     """The agent of a call as the actor of its timeline events (gateway events have no user)."""
     return Actor(call.agent_id, call.org_id, "agent", None, frozenset())
+
+
+def call_log(session: Session, actor: Actor, f: CallFilters) -> PageResult:
+    """Calls of the visible orgs, newest first; agents see their own calls only."""
+    stmt = select(Call).order_by(Call.started_at.desc(), Call.id.desc())
+    if not actor.can("reports:read"):
+        stmt = stmt.where(Call.agent_id == actor.user_id)
+    stmt = where_given(
+        stmt,
+        (Call.agent_id, f.agent_id),
+        (Call.lead_id, f.lead_id),
+        (Call.disposition, f.disposition),
+    )
+    return paginate(session, in_period(stmt, Call.started_at, f.from_, f.to), f)
 
 
 def agent_call(session: Session, actor: Actor, call_id: int) -> Call:

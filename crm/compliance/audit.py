@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.compliance.models import AuditEntry
 from crm.compliance.schemas import AuditFilters
-from crm.queries import paginate
+from crm.queries import in_period, paginate, where_given
 from crm.schemas import PageResult
 
 
@@ -41,15 +41,10 @@ def record(
 
 def list_entries(session: Session, args: AuditFilters) -> PageResult:
     stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    for column, value in (
+    stmt = where_given(
+        stmt,
         (AuditEntry.lead_id, args.lead_id),
         (AuditEntry.user_id, args.user_id),
         (AuditEntry.action, args.action),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if args.from_ is not None:
-        stmt = stmt.where(AuditEntry.at >= args.from_)
-    if args.to is not None:
-        stmt = stmt.where(AuditEntry.at < args.to)
-    return paginate(session, stmt, args)
+    )
+    return paginate(session, in_period(stmt, AuditEntry.at, args.from_, args.to), args)

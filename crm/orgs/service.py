@@ -20,7 +20,7 @@ from crm.orgs.schemas import (
     UpdateUser,
     UserListArgs,
 )
-from crm.queries import get_visible, paginate
+from crm.queries import get_visible, paginate, where_given
 from crm.schemas import PageArgs, PageResult
 
 
@@ -107,15 +107,13 @@ def update_user(
 
 
 def list_users(session: Session, args: UserListArgs) -> PageResult:
-    stmt = select(User).order_by(User.id)
-    for column, value in (
+    stmt = where_given(
+        select(User).order_by(User.id),
         (User.org_id, args.org_id),
         (User.team_id, args.team_id),
         (User.role, args.role),
         (User.active, args.active),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    )
     return paginate(session, stmt, args)
 
 
