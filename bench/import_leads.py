@@ -92,8 +92,8 @@ def run_job(upload_id: int, user_id: int, spent: dict[str, float]) -> dict[str, 
 
 @contextmanager
 def recommended_changes(org_id: int) -> Iterator[None]:
-    """What-if: Core executemany instead of the ORM bulk insert, and no duplicate lookups when
-    the org had no leads when the import started (nothing stored can be a duplicate)."""
+    """What-if: Core executemany instead of an ORM bulk insert (a no-op once run_import does so),
+    and no duplicate lookups when the org had no leads as the import started."""
     with db.unit_of_work(SYSTEM) as session:
         empty = not session.scalar(select(exists().where(Lead.org_id == org_id)))
     drop_stored, orm_insert = importer._drop_stored, importer.insert
@@ -104,7 +104,7 @@ def recommended_changes(org_id: int) -> Iterator[None]:
         return drop_stored(session, org, prepared, tally)
 
     importer._drop_stored = drop_stored_unless_empty
-    importer.insert = lambda model: insert(model.__table__)
+    importer.insert = lambda target: insert(getattr(target, "__table__", target))
     try:
         yield
     finally:

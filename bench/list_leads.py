@@ -38,6 +38,8 @@ WHAT_IF_SQL = [
     "CREATE INDEX w_leads_source ON leads (source, org_id, created_at)",
     "DROP INDEX ix_leads_org_city_created",
     "CREATE INDEX w_leads_city ON leads (city, org_id, created_at)",
+    # the channel-by-city screen (渠道 x 城市), best first; org_id last filters inside the index
+    "CREATE INDEX w_leads_source_city ON leads (source, city, score, id, org_id)",
 ]
 
 
