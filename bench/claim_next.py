@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import cProfile
 import itertools
 import multiprocessing
 import os
+import pstats
 import random
 import statistics
 import threading
@@ -237,6 +239,11 @@ def _run_share(app: Flask, share: Share, aligned: Any, results: Any) -> None:
     results.put(share)
 
 
+def owned_by(agent_id: int) -> list[int]:
+    with db.engine.connect() as conn:
+        return list(conn.scalars(select(Lead.id).where(Lead.owner_id == agent_id)))
+
+
 def double_claims(lead_ids: list[int], agent_ids: list[int]) -> int:
     """Leads handed to more than one agent so far: claimed events by SQL against the leads the
     agents own and the answers they got (every claim writes exactly one event)."""
@@ -295,6 +302,55 @@ def explain_candidate_query(agent_id: int, clock: SqlClock) -> int:
     return lead_id
 
 
+# Where one claim's Python time goes: (label, source file, function), the request's plumbing
+# first, then the service call and its parts. Times are cumulative, so parts overlap wholes.
+PROFILED = [
+    ("whole request (Flask test client)", "flask/testing.py", "open"),
+    ("  token: JWT decode", "crm/auth/tokens.py", "decode_access_token"),
+    ("  actor refresh: user + org row", "crm/auth/service.py", "refresh_actor"),
+    ("  claim_next service", "crm/pools/service.py", "claim_next"),
+    ("    lock agent, read settings", "crm/pools/service.py", "_lock_agent"),
+    ("    pick + take (UPDATE … RETURNING)", "sqlalchemy/orm/session.py", "scalars"),
+    ("    count the day's claim", "crm/pools/service.py", "_count_claim"),
+    ("  commit: flush the event, COMMIT", "sqlalchemy/orm/session.py", "commit"),
+    ("  response: schema + JSON", "crm/http.py", "_serialize"),
+]
+
+
+def profile(app: Flask, agent_id: int, username: str, claims: int) -> None:
+    """One agent claims `claims` times in a row under cProfile, through the service and through
+    HTTP: wall time per claim, and the CPU milliseconds per claim this process spends in each
+    part (cProfile's overhead inflates them alike)."""
+    rows = []
+    for via, claim in (
+        ("service", via_service([agent_id])[0]),
+        ("http", via_http(app, [username])[0]),
+    ):
+        # CPU time of this process: what our Python costs, not the wait for a busy server
+        profiler = cProfile.Profile(time.process_time)
+        began = time.perf_counter()
+        profiler.runcall(_repeat, claim, claims)
+        wall = (time.perf_counter() - began) * 1000 / claims
+        stats = pstats.Stats(profiler).stats  # (file, line, name) -> (.., .., own, cumulative, ..)
+        rows.append([via, "wall per claim (waits included)", wall])
+        for label, path, name in PROFILED:
+            spent = sum(
+                row[3]
+                for (file, _, func_name), row in stats.items()
+                if func_name == name and file.endswith(path)
+            )
+            if spent:
+                rows.append([via, label, spent * 1000 / claims])
+    print(f"\nwhere a claim's time goes, {claims} claims in a row by one agent, under cProfile:")
+    print(common.table(["via", "part", "ms per claim"], rows))
+    print("(parts: CPU of this process; the wall time adds the database's work and waits)")
+
+
+def _repeat(claim: Callable[[], int], times: int) -> None:
+    for _ in range(times):
+        claim()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -312,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--via", nargs="+", choices=("service", "http"), default=["service", "http"]
+    )
+    parser.add_argument(
+        "--profile", type=int, default=300, help="claims to profile one by one first (0: none)"
     )
     args = parser.parse_args(argv)
     with common.scratch_database("postgresql") as url:
@@ -332,6 +391,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("\nthe candidate query on the fresh pool:")
         clock = SqlClock()
         rows, claimed = [], [explain_candidate_query(agent_ids[0], clock)]
+        if args.profile:
+            profile(app, agent_ids[1], "bench_agent001", args.profile)
+            claimed += owned_by(agent_ids[1])
         for via, rate in itertools.product(args.via, args.rates):
             common.checkpoint()
             result = run(app, via, agent_ids, args, rate)

@@ -19,8 +19,12 @@ from crm.pools.models import ClaimBlock
 
 
 def org_settings(session: Session, org_id: int) -> OrgSettings:
-    stored = session.scalar(select(Org.settings).where(Org.id == org_id)) or {}
-    return OrgSettings.model_validate(stored, strict=False)
+    return parse_settings(session.scalar(select(Org.settings).where(Org.id == org_id)))
+
+
+def parse_settings(stored: dict[str, Any] | None) -> OrgSettings:
+    """An org's settings as stored (JSON), defaults filled in."""
+    return OrgSettings.model_validate(stored or {}, strict=False)
 
 
 def take_unowned(session: Session, lead_id: int, user_id: int, now: datetime) -> bool:
