@@ -7,12 +7,13 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 from crm import create_app
 from crm.auth.actor import SYSTEM
@@ -113,6 +114,23 @@ def checkpoint() -> None:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         else:
             conn.exec_driver_sql("CHECKPOINT")
+
+
+def server_pid(conn: Connection) -> int | None:
+    """The PostgreSQL backend serving `conn`; None on SQLite, which runs inside this process."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+
+def cpu_seconds(server: int | None) -> float:
+    """CPU seconds used so far by this process plus the database backend `server` (same host).
+    Unlike wall time, barely moved by the other work sharing the two cores."""
+    used = time.process_time()
+    if server is not None:
+        fields = Path(f"/proc/{server}/stat").read_text().rsplit(")", 1)[1].split()
+        used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return used
 
 
 def machine_note() -> str:

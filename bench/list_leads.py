@@ -24,23 +24,12 @@ from crm.leads.phone import normalize_phone
 
 BATCH = 2_000
 STAGE_WEIGHTS = (55, 20, 10, 5, 3, 2, 4, 1)
-# The recommended indexes (see docs/benchmarks.md), built by --what-if-indexes in the throw-away
-# database only: the filter column before org_id, so one index serves an org-scoped user and one
-# who sees every org (HQ); global sort orders for the latter; id completing each sort key.
-WHAT_IF_SQL = [
-    "CREATE UNIQUE INDEX w_leads_phone_org ON leads (phone_bidx, org_id)",
-    "CREATE INDEX w_leads_created ON leads (created_at, id)",
-    "CREATE INDEX w_leads_public_score ON leads (org_id, score, id) WHERE owner_id IS NULL",
-    "CREATE INDEX w_leads_public_score_all ON leads (score, id) WHERE owner_id IS NULL",
-    "DROP INDEX ix_leads_org_stage_created",
-    "CREATE INDEX w_leads_stage ON leads (stage, org_id, created_at)",
-    "DROP INDEX ix_leads_org_source_created",
-    "CREATE INDEX w_leads_source ON leads (source, org_id, created_at)",
-    "DROP INDEX ix_leads_org_city_created",
-    "CREATE INDEX w_leads_city ON leads (city, org_id, created_at)",
-    # the channel-by-city screen (渠道 x 城市), best first; org_id last filters inside the index
-    "CREATE INDEX w_leads_source_city ON leads (source, city, score, id, org_id)",
-]
+# who asks: their login and what they see
+USERS = {
+    "manager": ("bench_manager", "HQ manager, sees every org (no org_id in the SQL)"),
+    "team_lead": ("bench_team_lead", "scoped to the org, sees all its leads"),
+    "agent": ("bench_agent000", "scoped to the org, sees the public pool and the leads they own"),
+}
 
 
 def load(rows: int, org_id: int, manager_id: int, agents: list[int], seed: int) -> str:
@@ -97,6 +86,7 @@ def mix(phone: str) -> dict[str, dict[str, Any]]:
         "stage=qualified": {"stage": "qualified"},
         "source+city sort=-score": {"source": "百度竞价", "city": "深圳", "sort": "-score"},
         "min_score=80": {"min_score": 80},
+        "sort=-last_followup_at": {"sort": "-last_followup_at"},
         "q=<full phone>": {"q": phone},
         "page=50": {"page": 50},
     }
@@ -185,20 +175,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--skip-as-built", action="store_true", help="with --what-if-indexes")
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--users",
         nargs="+",
-        choices=("manager", "team_lead"),
+        choices=tuple(USERS),
         default=["manager"],
-        help="manager: HQ manager, sees every org; team_lead: scoped to the org",
-    )
-    parser.add_argument(
-        "--what-if-indexes",
-        action="store_true",
-        help="then create the recommended indexes and measure again",
+        help="; ".join(f"{user}: {what}" for user, (_, what) in USERS.items()),
     )
     args = parser.parse_args(argv)
     print(f"machine: {common.machine_note()}")
@@ -210,29 +194,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"loaded {args.rows:,} leads in {time.perf_counter() - start:.0f} s")
         client, clock = app.test_client(), SqlClock()
         queries = mix(phone)
-        rounds: list[tuple[str, list[str]]] = []
-        if not (args.skip_as_built and args.what_if_indexes):
-            rounds.append(("as built", []))
-        if args.what_if_indexes:
-            rounds.append(("with the recommended indexes", WHAT_IF_SQL))
-        for label, statements in rounds:
-            with db.engine.begin() as conn:
-                for statement in statements:
-                    conn.exec_driver_sql(statement)
-            if statements:
-                analyze()
-            for user in args.users:
-                headers = login(client, f"bench_{user}")
-                print(
-                    f"\n{args.database}, {args.rows:,} leads, {label}, as {user}: "
-                    f"{args.runs} runs per query after {args.warmup} warm-up"
-                )
-                table = measure(client, headers, queries, args.runs, args.warmup, clock)
-                print(common.table(["query", "matches", "p50 ms", "p99 ms", "sql p50 ms"], table))
-                print(f"goal: p99 < 30 ms; machine: {common.machine_note()}")
-                slowest = max(table[:-1], key=lambda row: row[3])
-                print(f"\nslowest ({slowest[0]}), its SQL:")
-                explain(client, headers, queries[str(slowest[0])], clock)
+        for user in args.users:
+            headers = login(client, USERS[user][0])
+            print(
+                f"\n{args.database}, {args.rows:,} leads, as {user}: "
+                f"{args.runs} runs per query after {args.warmup} warm-up"
+            )
+            table = measure(client, headers, queries, args.runs, args.warmup, clock)
+            print(common.table(["query", "matches", "p50 ms", "p99 ms", "sql p50 ms"], table))
+            print(f"goal: p99 < 30 ms; machine: {common.machine_note()}")
+            slowest = max(table[:-1], key=lambda row: row[3])
+            print(f"\nslowest ({slowest[0]}), its SQL:")
+            explain(client, headers, queries[str(slowest[0])], clock)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -26,6 +26,7 @@ from crm.leads.service import ensure_sources
 from crm.leads.sheet import SheetRow, read_sheet
 from crm.pools.service import own_pool
 from crm.queries import get_visible
+from crm.scoring.service import insert_scored_leads
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 MAX_ROWS = 1_000_000
@@ -130,9 +131,7 @@ def run_import(
         prepared = _prepare_batch(vault, batch, upload.org_id, actor, options, now, tally, seen)
         fresh = _drop_stored(session, upload.org_id, prepared, tally)
         if fresh:
-            # Core executemany: the ORM's bulk path costs ~80% more per row and adds nothing
-            # here (columns are complete, defaults are Core defaults)
-            session.execute(insert(Lead.__table__), fresh)
+            insert_scored_leads(session, upload.org_id, fresh, now)
             sources.update(row["source"] for row in fresh)
         tally.created += len(fresh)
         progress(min(done * BATCH_ROWS, tally.rows) / max(tally.rows, 1))
@@ -180,13 +179,16 @@ def _drop_stored(
 ) -> list[dict[str, Any]]:
     if not prepared:
         return []
-    stored = dict(
-        session.execute(
-            select(Lead.phone_bidx, Lead.id).where(
-                Lead.org_id == org_id, Lead.phone_bidx.in_([c["phone_bidx"] for _, c in prepared])
-            )
-        ).all()
+    # By phone alone (ix_leads_phone_bidx), keeping this org's rows here: the import's own rows
+    # are invisible to the planner's statistics until it commits, so with org_id in the WHERE
+    # PostgreSQL walked an org_id-first index over every row imported so far, once per batch.
+    leads = Lead.__table__
+    matches = session.execute(
+        select(leads.c.phone_bidx, leads.c.id, leads.c.org_id).where(
+            leads.c.phone_bidx.in_([c["phone_bidx"] for _, c in prepared])
+        )
     )
+    stored = {bidx: lead_id for bidx, lead_id, owner_org in matches if owner_org == org_id}
     fresh = []
     for row_number, columns in prepared:
         lead_id = stored.get(columns["phone_bidx"])

@@ -35,18 +35,28 @@ class Lead(TenantMixin, Base):
     __table_args__ = (
         # one lead per phone per org: the dedupe rule, enforced by the database itself
         UniqueConstraint("org_id", "phone_bidx"),
-        Index("ix_leads_org_id_id_number_bidx", "org_id", "id_number_bidx"),
-        Index("ix_leads_org_id_name_bidx", "org_id", "name_bidx"),
-        # list screens: an org's leads by owner (私海) or pool, newest or best first
-        Index("ix_leads_org_owner_created", "org_id", "owner_id", "created_at"),
-        Index("ix_leads_org_owner_score", "org_id", "owner_id", "score"),
-        Index("ix_leads_org_stage_created", "org_id", "stage", "created_at"),
-        Index("ix_leads_org_source_created", "org_id", "source", "created_at"),
-        Index("ix_leads_org_city_created", "org_id", "city", "created_at"),
+        # Lead list (docs/benchmarks.md, issue #4). HQ roles see every org, so their queries carry
+        # no org_id and PostgreSQL (no skip scan) cannot use an index that starts with it: a
+        # filter's column leads, with org_id next, so one index serves both; each sort order has
+        # an org-scoped and an all-org index; id completes each sort key, because an import
+        # gives all its leads the same created_at (and score) and a tie group would be sorted.
+        # owner_id last: an agent sees the public pool and their own leads, and the list's capped
+        # count ("10,000+") then checks that inside the index instead of visiting each row.
+        Index("ix_leads_id_number_bidx_org", "id_number_bidx", "org_id"),
+        Index("ix_leads_name_bidx_org", "name_bidx", "org_id"),
+        # also the funnel's cohort of an org by creation date
+        Index("ix_leads_org_created_id", "org_id", "created_at", "id", "owner_id"),
+        Index("ix_leads_created_id", "created_at", "id"),
+        Index("ix_leads_org_score_id", "org_id", "score", "id", "owner_id"),
+        Index("ix_leads_score_id", "score", "id"),
+        Index("ix_leads_org_followup_id", "org_id", "last_followup_at", "id", "owner_id"),
+        Index("ix_leads_followup_id", "last_followup_at", "id"),
+        Index("ix_leads_stage_org_created", "stage", "org_id", "created_at", "owner_id"),
+        Index("ix_leads_city_org_created", "city", "org_id", "created_at", "owner_id"),
+        # the channel-by-city screen (渠道 x 城市) best first; org_id is checked in the index
+        Index("ix_leads_source_city_score", "source", "city", "score", "id", "org_id", "owner_id"),
         Index("ix_leads_owner_next_followup", "owner_id", "next_followup_at"),
         Index("ix_leads_pii_key_id", "pii_key_id"),
-        # funnel reports read a cohort by creation date and group it
-        Index("ix_leads_org_created", "org_id", "created_at"),
         # claim-next takes the best unowned lead of a pool from the front of this index; partial,
         # so claimed leads (most of them) cost it nothing. SQLite does not reflect DESC, so
         # autogenerate is told to leave it alone (migrations/env.py) rather than see drift.
@@ -63,7 +73,7 @@ class Lead(TenantMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    # the composite indexes above all lead with org_id; a separate one would only slow inserts
+    # composite indexes above lead with org_id; a separate one would only slow inserts
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
     # bought lists often have no names: a lead is a phone number first
     name_enc: Mapped[str | None] = mapped_column(Text)
