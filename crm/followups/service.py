@@ -20,6 +20,7 @@ from crm.orgs.models import User
 from crm.pools.ownership import org_settings
 from crm.queries import get_visible, paginate
 from crm.schemas import PageArgs, PageResult
+from crm.scoring.service import rescore
 
 # Further out than this is a typo (2062 for 2026) or a lead parked outside the recycle rules.
 NEXT_FOLLOWUP_HORIZON = timedelta(days=365)
@@ -73,6 +74,7 @@ def add_followup(
     )
     if lead.stage == "new":
         change_stage(session, actor, lead, "contacted", now=now)
+    rescore(session, [lead], now)
     return followup
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Json
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Json, model_validator
 
 from crm.leads.models import STAGES
 from crm.schemas import PageArgs, QueryArgs, RequestBody, Response
+from crm.scoring.models import loaded_score_row
+from crm.scoring.rules import breakdown
+from crm.scoring.schemas import ScoreFactor
 
 Stage = Literal[STAGES]  # type: ignore[valid-type]
 Asset = Literal["none", "owned", "mortgaged"]
@@ -99,6 +102,17 @@ class LeadOut(Response):
     created_at: datetime
     last_followup_at: datetime | None
     next_followup_at: datetime | None
+    # GET /leads/{id} only: why the lead has its score, factor by factor (lists leave it null)
+    score_breakdown: list[ScoreFactor] | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_breakdown(cls, value: Any, handler: Any) -> LeadOut:
+        out = handler(value)
+        row = loaded_score_row(value)
+        if row is not None:
+            out.score_breakdown = [ScoreFactor(**f) for f in breakdown(row.breakdown)]
+        return out
 
 
 SortKey = Literal[

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from crm.auth.actor import Actor
 from crm.compliance import audit
@@ -28,6 +28,7 @@ from crm.leads.phone import normalize_phone
 from crm.leads.schemas import CreateLead, LeadFilters, RevealRequest, UpdateLead
 from crm.queries import paginate
 from crm.schemas import PageResult
+from crm.scoring.service import ensure_breakdown, rescore
 
 # Counting a million matching rows for "page 1 of N" costs more than the page; past this the
 # list says "10,000+".
@@ -51,13 +52,26 @@ def visibility(actor: Actor) -> list[ColumnElement[bool]]:
     return [or_(Lead.owner_id.is_(None), Lead.owner_id == actor.user_id)]
 
 
-def get_lead(session: Session, actor: Actor, lead_id: int, *, for_update: bool = False) -> Lead:
+def get_lead(
+    session: Session,
+    actor: Actor,
+    lead_id: int,
+    *,
+    for_update: bool = False,
+    with_breakdown: bool = False,
+) -> Lead:
+    """`with_breakdown` (the lead detail, a write unit) loads the score breakdown, scoring a lead
+    imported in bulk on first open; read-only units must not ask for it, since that may write."""
     stmt = select(Lead).where(Lead.id == lead_id, *visibility(actor))
+    if with_breakdown:
+        stmt = stmt.options(selectinload(Lead.score_row))
     if for_update:
         stmt = stmt.with_for_update()
     lead = session.scalars(stmt).one_or_none()
     if lead is None:
         raise NotFound("lead")
+    if with_breakdown:
+        ensure_breakdown(session, lead)
     return lead
 
 
@@ -93,6 +107,7 @@ def create_lead(
         _refuse_duplicate(session, actor.org_id, columns["phone_bidx"])
         raise
     ensure_sources(session, actor.org_id, {data.source})
+    rescore(session, [lead], now)
     return lead
 
 
@@ -128,7 +143,7 @@ def update_lead(
         # the row's key id must describe all three tokens, so the untouched ones move along
         reencrypt_lead(vault, lead)
     add_event(session, lead, actor, "updated", {"fields": sorted(changes)})
-    session.flush()
+    rescore(session, [lead])
     return lead
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 
 from crm.auth.permissions import ROLES
 from crm.schemas import PageArgs, RequestBody, Response
+from crm.scoring.settings import ScoringSettings
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 
@@ -32,6 +33,8 @@ class OrgSettings(RequestBody):
     escalate_after_hours: int = Field(24, ge=1, le=24 * 30)
     reassign_after_hours: int = Field(72, ge=1, le=24 * 90)
     retention_days: int = Field(730, ge=30, le=36500)
+    # lead-quality scoring weights (crm/scoring/settings.py)
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,48 @@
+"""Scoring endpoints: re-score an org's leads as a background job."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from sqlalchemy.orm import Session
+
+from crm.auth.actor import Actor
+from crm.db import after_commit
+from crm.extensions import runtime
+from crm.http import ApiBlueprint
+from crm.leads.schemas import JobAccepted
+from crm.scoring.runs import target_org
+from crm.scoring.schemas import RescoreRequest
+
+bp = ApiBlueprint("scoring", __name__, tag="scoring")
+
+
+@bp.endpoint(
+    "/scoring/rescore",
+    "POST",
+    body=RescoreRequest,
+    response=JobAccepted,
+    status=202,
+    permission="settings:manage",
+)
+def rescore(session: Session, actor: Actor, body: RescoreRequest):
+    """Score every lead of the org (or an id range) again; progress at GET /jobs/{id}."""
+    org_id = target_org(session, actor, body.org_id)
+    job_id = uuid4().hex
+    after_commit(
+        session,
+        lambda: runtime.jobs.enqueue(
+            "workers.jobs.score_leads.run",
+            job_id,
+            org_id,
+            body.min_lead_id,
+            body.max_lead_id,
+            actor.user_id,
+            org_id=org_id,
+            user_id=actor.user_id,
+            queue="scoring",
+            job_id=job_id,
+            description=f"re-score org {org_id}",
+        ),
+    )
+    return JobAccepted(job_id=job_id)

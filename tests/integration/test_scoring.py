@@ -1,0 +1,234 @@
+"""Lead scoring through the API: scored on create, import, edit and follow-up with a breakdown the
+agent can read, and the org re-score job (resumable, each lead counted once per run)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from crm.auth.actor import SYSTEM
+from crm.extensions import db
+from crm.leads.models import FUNNEL, Lead
+from crm.orgs.schemas import OrgSettings
+from crm.scoring import runs
+from crm.scoring.models import LeadScore, ScoringRun
+from crm.scoring.settings import ScoringSettings
+
+pytestmark = pytest.mark.integration
+
+CONSENT = {"given_at": "2026-11-20T10:00:00+08:00", "method": "web_form", "text_version": "v3"}
+
+
+def lead_body(phone: str, **overrides):
+    body = {
+        "name": "王小明",
+        "phone": phone,
+        "source": "官网表单",
+        "city": "北京",
+        "amount_wanted": "100000.00",
+        "term_months": 24,
+        "qualifications": {"monthly_income": "20000", "provident_fund": True},
+        "consent": CONSENT,
+    }
+    return body | overrides
+
+
+def create(client, headers, phone, **overrides):
+    response = client.post("/api/v1/leads", json=lead_body(phone, **overrides), headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def detail(client, headers, lead_id):
+    response = client.get(f"/api/v1/leads/{lead_id}", headers=headers)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def factor(lead, name):
+    return next(f for f in lead["score_breakdown"] if f["factor"] == name)
+
+
+def scores_in(org_id):
+    with db.unit_of_work(SYSTEM) as session:
+        rows = session.execute(
+            select(Lead.id, Lead.score, LeadScore.run_id, LeadScore.runs)
+            .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
+            .where(Lead.org_id == org_id)
+            .order_by(Lead.id)
+        )
+        return rows.all()
+
+
+@pytest.fixture
+def org(make):
+    return make.org(cities=["北京"])
+
+
+@pytest.fixture
+def manager(auth, org):
+    return auth.login("manager", org=org)
+
+
+def test_a_created_lead_shows_its_score_factor_by_factor(client, manager):
+    created = create(client, manager, "13800001001")
+    lead = detail(client, manager, created["id"])
+
+    assert lead["score"] == created["score"] > 0
+    assert sum(f["points"] for f in lead["score_breakdown"]) == lead["score"]
+    assert factor(lead, "region") == {
+        "factor": "region",
+        "label": "属地",
+        "points": 10,
+        "max_points": 10,
+        "detail": "号码归属地北京在服务范围",
+    }
+    assert factor(lead, "qualifications")["detail"] == "公积金"
+    listed = client.get("/api/v1/leads", headers=manager).json["items"]
+    assert [item["score_breakdown"] for item in listed] == [None]
+
+
+def test_an_edit_and_a_follow_up_rescore_the_lead(client, make, auth, org, manager):
+    lead_id = create(client, manager, "13800001002")["id"]
+    before = detail(client, manager, lead_id)
+
+    patched = client.patch(
+        f"/api/v1/leads/{lead_id}",
+        json={"qualifications": {"monthly_income": "20000", "house": "owned", "car": "owned"}},
+        headers=manager,
+    )
+    assert patched.status_code == 200, patched.json
+    edited = detail(client, manager, lead_id)
+    assert factor(edited, "qualifications")["detail"] == "房产、车产"
+    assert edited["score"] != before["score"]
+
+    followed = client.post(
+        f"/api/v1/leads/{lead_id}/followups",
+        json={"channel": "call", "content": "有意向"},
+        headers=manager,
+    )
+    assert followed.status_code == 201, followed.json
+    engaged = detail(client, manager, lead_id)
+    assert factor(engaged, "engagement")["detail"] == "近14天跟进1次，接通0次"
+    assert engaged["score"] == edited["score"] + factor(engaged, "engagement")["points"]
+
+
+def test_the_same_number_in_another_org_lowers_the_score(client, auth, make, org, manager):
+    alone = detail(client, manager, create(client, manager, "13800001003")["id"])
+    other = auth.login("manager", org=make.org(cities=["北京"]))
+    create(client, other, "13800001004")
+    shared = detail(client, manager, create(client, manager, "13800001004")["id"])
+
+    assert factor(alone, "duplicates")["points"] == 5
+    assert factor(shared, "duplicates") | {"points": 2, "detail": "另有1家机构有此号码"} == factor(
+        shared, "duplicates"
+    )
+    assert shared["score"] < alone["score"]
+
+
+def test_imported_leads_are_scored_with_a_breakdown(client, manager):
+    sheet = (
+        "姓名,手机号码,城市,公积金,房产,月收入,贷款金额\n张三,13800001005,北京,有,有,30000,50000\n"
+    )
+    sheet += "李四,13800001006,上海,无,无,,\n"
+    response = client.post(
+        "/api/v1/leads/import",
+        data={"file": (io.BytesIO(sheet.encode()), "leads.csv")},
+        headers=manager,
+    )
+    assert response.status_code == 202, response.json
+    job = client.get(f"/api/v1/jobs/{response.json['job_id']}", headers=manager).json
+    assert job["result"]["created"] == 2, job
+
+    leads = client.get("/api/v1/leads?sort=-score", headers=manager).json["items"]
+    strong, weak = (detail(client, manager, lead["id"]) for lead in leads)
+    assert strong["score"] > weak["score"] > 0
+    assert sum(f["points"] for f in strong["score_breakdown"]) == strong["score"]
+    assert factor(strong, "qualifications")["detail"] == "公积金、房产"
+    assert factor(weak, "qualifications") | {"points": 0, "detail": "无已知资质"} == factor(
+        weak, "qualifications"
+    )
+
+
+def test_an_org_rescore_learns_source_conversion_and_marks_every_lead(client, auth, make):
+    # a weak prior, so six leads are evidence enough
+    settings = OrgSettings(scoring=ScoringSettings(prior_leads=1)).model_dump()
+    org = make.org(cities=["北京"], settings=settings)
+    manager = auth.login("manager", org=org)
+    ids = [create(client, manager, f"1380000{n:04d}", source="转介绍")["id"] for n in range(3)]
+    ids += [create(client, manager, f"1380001{n:04d}", source="购买名单")["id"] for n in range(3)]
+    before = detail(client, manager, ids[0])
+    with db.unit_of_work(SYSTEM) as session:  # the referrals all applied, the bought list none
+        for lead in session.scalars(select(Lead).where(Lead.id.in_(ids[:3]))):
+            lead.reached_rank = FUNNEL.index("applied")
+
+    response = client.post("/api/v1/scoring/rescore", json={}, headers=manager)
+    assert response.status_code == 202, response.json
+    job = client.get(f"/api/v1/jobs/{response.json['job_id']}", headers=manager).json
+
+    assert (job["status"], job["progress"], job["result"]["scored"]) == ("finished", 1.0, 6)
+    referral, bought = detail(client, manager, ids[0]), detail(client, manager, ids[3])
+    assert factor(referral, "source")["points"] > factor(before, "source")["points"]
+    assert factor(bought, "source")["points"] < factor(before, "source")["points"]
+    assert factor(referral, "source")["detail"].startswith("渠道转介绍：3条中3条转化")
+    assert {(run_id, n) for _, _, run_id, n in scores_in(org.id)} == {(job["id"], 1)}
+
+
+@pytest.mark.parametrize(
+    ("role", "body", "status", "code"),
+    [
+        ("agent", {}, 403, "forbidden"),
+        ("manager", {"min_lead_id": 5, "max_lead_id": 2}, 422, "validation_error"),
+        ("manager", {"org_id": "one"}, 422, "validation_error"),
+        ("partner_admin", {"org_id": 999_999}, 404, "not_found"),
+    ],
+)
+def test_rescore_refusals(client, auth, make, role, body, status, code):
+    org = make.org("partner" if role.startswith("partner") else "hq")
+    response = client.post("/api/v1/scoring/rescore", json=body, headers=auth.login(role, org=org))
+    assert response.status_code == status, response.json
+    assert response.json["error"]["code"] == code
+
+
+def test_a_run_stopped_mid_way_resumes_and_counts_each_lead_once(make, org):
+    leads = [make.lead(org=org, phone=f"1390000{n:04d}") for n in range(25)]
+    batches = 0
+
+    def crashing_transaction():
+        nonlocal batches
+        batches += 1
+        if batches == 4:  # the run's opening, then two batches committed, then a crash
+            raise RuntimeError("worker killed")
+        return db.unit_of_work(SYSTEM)
+
+    request = runs.RunRequest(org.id)
+    with pytest.raises(RuntimeError):
+        runs.run(crashing_transaction, "r" * 32, request, None, lambda _: None, batch_size=10)
+    assert [n for *_, n in scores_in(org.id)] == [1] * 20 + [None] * 5
+
+    result = runs.run(
+        lambda: db.unit_of_work(SYSTEM), "r" * 32, request, None, lambda _: None, batch_size=10
+    )
+    assert result == {"run_id": "r" * 32, "scored": 25, "total": 25}
+    assert [(run_id, n) for *_, run_id, n in scores_in(org.id)] == [("r" * 32, 1)] * len(leads)
+    with db.unit_of_work(SYSTEM) as session:
+        assert session.get(ScoringRun, "r" * 32).finished_at is not None
+
+
+def test_weights_changed_in_the_org_settings_apply_at_the_next_scoring(client, org, manager):
+    lead_id = create(client, manager, "13800001007")["id"]
+    changed = client.patch(
+        f"/api/v1/orgs/{org.id}/settings",
+        json={"scoring": {"weights": {"duplicates": 0, "qualifications": 40}}},
+        headers=manager,
+    )
+    assert changed.status_code == 200, changed.json
+
+    client.patch(f"/api/v1/leads/{lead_id}", json={"purpose": "装修"}, headers=manager)
+    lead = detail(client, manager, lead_id)
+    assert "duplicates" not in [f["factor"] for f in lead["score_breakdown"]]
+    assert factor(lead, "qualifications")["max_points"] == 40
+    won = sum(f["points"] for f in lead["score_breakdown"])
+    assert lead["score"] == round(100 * won / 110)  # the points won out of the new weights' sum

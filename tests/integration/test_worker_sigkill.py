@@ -1,0 +1,190 @@
+"""A worker killed with SIGKILL in the middle of an org re-score: a new worker picks the job up on
+its own, resumes the run, and every lead ends scored exactly once by it."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from redis import Redis
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from sqlalchemy import func, insert, select
+
+from crm.db import make_engine, utcnow
+from crm.leads.models import Lead
+from crm.orgs.models import Org
+from crm.orgs.schemas import OrgSettings
+from crm.scoring.models import LeadScore, ScoringRun
+
+# registers the job tests' fixture here: a migrated SQLite file for this module and the Redis
+# database their workers use (the workers here serve only the scoring queue, theirs default)
+from tests.integration.test_jobs_rq import worker_env  # noqa: F401
+from workers.runner import RQJobRunner
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+LEADS = 6_000
+BATCH = 200
+
+
+@pytest.fixture
+def env(request) -> dict[str, str]:
+    return request.getfixturevalue("worker_env")
+
+
+@pytest.fixture
+def database(env):
+    engine = make_engine(env["DATABASE_URL"])
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def redis(env):
+    client = Redis.from_url(env["REDIS_URL"])
+    yield client
+    client.close()
+
+
+def seed_org(engine) -> int:
+    """An org and LEADS leads, written directly: scoring reads no personal data, so the
+    encrypted columns hold placeholders."""
+    now = utcnow()
+    with engine.begin() as conn:
+        org_id = conn.execute(
+            insert(Org.__table__).returning(Org.__table__.c.id),
+            {
+                "name": "sigkill",
+                "kind": "hq",
+                "cities": ["北京"],
+                "settings": OrgSettings().model_dump(),
+                "created_at": now,
+            },
+        ).scalar_one()
+        conn.execute(
+            insert(Lead.__table__),
+            [
+                {
+                    "org_id": org_id,
+                    "phone_enc": "x",
+                    "phone_bidx": f"bidx-{n}",
+                    "phone_masked": "138****0000",
+                    "pii_key_id": "k1",
+                    "is_mobile": n % 7 != 0,
+                    "phone_city": "北京" if n % 3 else "上海",
+                    "source": f"source-{n % 5}",
+                    "qualifications": {"provident_fund": n % 2 == 0},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(LEADS)
+            ],
+        )
+    return org_id
+
+
+def start_worker(env) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers.worker", "scoring"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def children(pid: int) -> list[int]:
+    """The processes RQ forked: the work horse running the job, and the scheduler (Linux)."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def gone(pid: int) -> bool:
+    return not Path(f"/proc/{pid}").exists() or zombie(pid)
+
+
+def zombie(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+
+
+def stop(worker: subprocess.Popen[str] | None) -> str:
+    """Stop a worker still running (warm shutdown) and return what it logged."""
+    if worker is None:
+        return ""
+    if worker.poll() is None:
+        worker.terminate()
+    return worker.communicate(timeout=30)[0]
+
+
+def run_state(engine, run_id):
+    with engine.connect() as conn:
+        return conn.execute(
+            select(ScoringRun.scored, ScoringRun.total).where(ScoringRun.id == run_id)
+        ).first()
+
+
+def wait_until(check, timeout=180.0):
+    # generous: two worker start-ups on a loaded machine; nothing here is a timing claim
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+    return value
+
+
+def test_sigkill_mid_batch_then_a_new_worker_scores_each_lead_exactly_once(env, database, redis):
+    org_id = seed_org(database)
+    runner = RQJobRunner(redis)  # the product's retry back-off
+    job_id = uuid4().hex  # the run id is the job id, as the API passes it
+    runner.enqueue(
+        "workers.jobs.score_leads.run",
+        job_id,
+        org_id,
+        None,
+        None,
+        None,
+        BATCH,
+        org_id=org_id,
+        user_id=None,
+        queue="scoring",
+        job_id=job_id,
+    )
+    first = second = None
+    try:
+        first = start_worker(env)
+        wait_until(lambda: (state := run_state(database, job_id)) and state.scored >= 3 * BATCH)
+        forked = children(first.pid)
+        first.kill()  # SIGKILL
+        first.wait(timeout=10)
+        # the horse, mid-batch, goes down with its worker rather than run on unwatched
+        wait_until(lambda: all(gone(pid) for pid in forked))
+        killed_at = run_state(database, job_id)
+        assert 0 < killed_at.scored < killed_at.total == LEADS
+        assert runner.fetch(job_id).status == "started"  # as RQ left it
+
+        second = start_worker(env)
+        info = wait_until(lambda: (i := runner.fetch(job_id)).status == "finished" and i)
+    finally:
+        logs = [stop(worker) for worker in (first, second)]
+        with contextlib.suppress(NoSuchJobError):
+            Job.fetch(job_id, connection=redis).delete()
+
+    # found at the new worker's start, not ~90 s later when RQ's heartbeat would have expired
+    assert f"requeued or failed jobs of dead workers: {job_id}" in logs[1]
+    assert info.result == {"run_id": job_id, "scored": LEADS, "total": LEADS}
+    with database.connect() as conn:
+        per_lead = conn.execute(
+            select(LeadScore.run_id, LeadScore.runs, func.count()).group_by(
+                LeadScore.run_id, LeadScore.runs
+            )
+        ).all()
+        unscored = conn.scalar(select(func.count()).where(Lead.score == 0))
+    assert per_lead == [(job_id, 1, LEADS)]
+    assert unscored == 0
