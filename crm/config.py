@@ -38,8 +38,15 @@ class Settings:
     telephony_gateway: str = "simulated"
     telephony_webhook_secret: str | None = None
     sim_answer_rate: float = 0.6
+    sim_busy_rate: float = 0.1
+    sim_invalid_rate: float = 0.03
+    sim_ring_seconds: tuple[float, float] = (2.0, 8.0)
+    sim_talk_seconds: tuple[float, float] = (20.0, 180.0)
     sim_time_scale: float = 1.0
     sim_seed: int = 2026
+    # the Redis pub/sub channel of Socket.IO's message queue: deployments sharing one Redis
+    # must each have their own, or consoles get the other deployment's events
+    socketio_channel: str = "flask-socketio"
     # where SECRET_KEY/PII_KEYS were generated, when they did not come from the environment
     secrets_file: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -63,6 +70,11 @@ class Settings:
             "telephony_gateway": env.get("TELEPHONY_GATEWAY", "simulated"),
             "telephony_webhook_secret": env.get("TELEPHONY_WEBHOOK_SECRET") or None,
             "sim_answer_rate": float(env.get("SIM_ANSWER_RATE", "0.6")),
+            "sim_busy_rate": float(env.get("SIM_BUSY_RATE", "0.1")),
+            "sim_invalid_rate": float(env.get("SIM_INVALID_RATE", "0.03")),
+            "sim_ring_seconds": _seconds_range(env, "SIM_RING_SECONDS", "2-8"),
+            "sim_talk_seconds": _seconds_range(env, "SIM_TALK_SECONDS", "20-180"),
+            "socketio_channel": env.get("SOCKETIO_CHANNEL") or "flask-socketio",
             "sim_time_scale": float(env.get("SIM_TIME_SCALE", "1.0")),
             "sim_seed": int(env.get("SIM_SEED", "2026")),
         }
@@ -76,6 +88,16 @@ class Settings:
             values["secret_key"] = values["secret_key"] or generated["SECRET_KEY"]
             values["pii_keys"] = values["pii_keys"] or generated["PII_KEYS"]
         return cls(**values)
+
+
+def _seconds_range(env: Mapping[str, str], name: str, default: str) -> tuple[float, float]:
+    """Seconds as "2-8" (uniformly between) or "5" (always); the carrier checks the range."""
+    text = env.get(name) or default
+    low, _, high = text.partition("-")
+    try:
+        return float(low), float(high or low)
+    except ValueError:
+        raise ValueError(f"{name} must be seconds like 5 or 2-8, not {text!r}") from None
 
 
 def _generated_secrets(instance: Path) -> dict[str, str]:

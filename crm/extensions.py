@@ -15,6 +15,7 @@ from crm.db import Database
 from dialer.gateways.base import Gateway
 from dialer.gateways.simulated import CarrierProfile, SimulatedCarrier
 from dialer.operations import Dialer
+from dialer.servers import Heartbeat
 from workers.runner import InlineJobRunner, JobRunner, RQJobRunner
 
 db = Database()
@@ -42,7 +43,9 @@ class Runtime:
         passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
         self.auth = Authenticator(settings, passwords, failures)
         self.vault = PiiVault(PiiCipher(PiiKeyring.from_json(settings.pii_keys)))
-        self.dialer = Dialer(db, build_gateway(settings), self.vault, _push)
+        # tests in one process place no calls of their own and need no heartbeat thread
+        heartbeat = None if settings.testing else Heartbeat(db)
+        self.dialer = Dialer(db, build_gateway(settings), self.vault, _push, heartbeat)
         self.jobs = (
             RQJobRunner(self.redis)
             if self.redis is not None
@@ -56,6 +59,10 @@ def build_gateway(settings: Settings) -> Gateway:
     return SimulatedCarrier(
         CarrierProfile(
             answer_rate=settings.sim_answer_rate,
+            busy_rate=settings.sim_busy_rate,
+            invalid_rate=settings.sim_invalid_rate,
+            ring_seconds=settings.sim_ring_seconds,
+            talk_seconds=settings.sim_talk_seconds,
             time_scale=settings.sim_time_scale,
             seed=settings.sim_seed,
         )

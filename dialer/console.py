@@ -15,7 +15,7 @@ from crm.auth.actor import Actor
 from crm.auth.service import actor_from_token, refresh_actor
 from crm.errors import DomainError
 from crm.extensions import db, runtime
-from dialer.schemas import AgentStateIn, DialIn, DispositionIn, HangupIn, NextLeadIn
+from dialer.schemas import AgentStateIn, AutoModeIn, DialIn, DispositionIn, HangupIn, NextLeadIn
 
 
 def refused(code: str, message: str) -> ConnectionRefusedError:
@@ -24,8 +24,12 @@ def refused(code: str, message: str) -> ConnectionRefusedError:
 
 
 def authenticate(auth: Any) -> Actor:
-    """The console's JWT, checked like an API request's; refused connections get a reason."""
+    """The console's JWT, checked like an API request's; refused connections get a reason.
+
+    A browser holds it in the HttpOnly `access_token` cookie, which its scripts cannot read to
+    send as auth.token; SameSite=Strict and same-origin CORS keep other sites from using it."""
     token = auth.get("token") if isinstance(auth, dict) else None
+    token = token or request.cookies.get("access_token")
     try:
         provisional = actor_from_token(
             token, current_app.config["SETTINGS"], ip=request.remote_addr, required=True
@@ -88,6 +92,18 @@ class DialerNamespace(Namespace):
     def on_next_lead(self, data: Any) -> dict:
         """Agent → {city?, auto_dial?}; the best public lead, theirs once the callee answers."""
         return self._run(NextLeadIn, data or {}, lambda a, d: runtime.dialer.next_lead(a, d))
+
+    def on_auto_mode(self, data: Any) -> dict:
+        """Agent → {enabled, city?}; on: dials the best public lead now ({lead, call_id}) and the
+        next after each disposition, until the pool is empty, a guard refuses or a break."""
+        return self._run(AutoModeIn, data, self._auto_mode)
+
+    @staticmethod
+    def _auto_mode(actor: Actor, data: AutoModeIn) -> dict | None:
+        if data.enabled:
+            return runtime.dialer.start_auto_mode(actor, data.city)
+        runtime.dialer.stop_auto_mode(actor, "off", "auto mode turned off")
+        return None
 
     def _run(
         self, schema: type[BaseModel], data: Any, action: Callable[[Actor, Any], dict | None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.db import Base, BigId, utcnow
@@ -33,6 +33,13 @@ class Call(TenantMixin, Base):
         Index("ix_calls_agent_id_started_at", "agent_id", "started_at"),
         Index("ix_calls_lead_id_started_at", "lead_id", "started_at"),
         Index("ix_calls_caller_id_id_started_at", "caller_id_id", "started_at"),
+        # the sweep for calls of lost servers reads only open calls: a small partial index
+        Index(
+            "ix_calls_server_id_open",
+            "server_id",
+            postgresql_where=text("state <> 'ended'"),
+            sqlite_where=text("state <> 'ended'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -56,6 +63,8 @@ class Call(TenantMixin, Base):
     note: Mapped[str | None] = mapped_column(Text)
     recording_url: Mapped[str | None] = mapped_column(String(500))
     claim_on_connect: Mapped[bool] = mapped_column(default=False)
+    # the server process holding the console and the gateway's events (dialer/servers.py)
+    server_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class CallerId(TenantMixin, Base):
@@ -114,3 +123,13 @@ class AgentStateSpan(TenantMixin, Base):
     state: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+
+
+class DialerServer(Base):
+    """A server process that owns calls, alive while it keeps beating (dialer/servers.py)."""
+
+    __tablename__ = "dialer_servers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, or_, select, update
 
 from crm.auth.actor import SYSTEM, Actor
 from crm.compliance.masking import mask_phone
@@ -22,16 +22,20 @@ from crm.leads.models import Lead
 from crm.leads.schemas import LeadOut
 from crm.pools.service import preview_next
 from crm.tenancy import ALL_ORGS
-from dialer import dnc, service
+from dialer import dnc, servers, service
 from dialer.gateways.base import CallEvent, Gateway
 from dialer.kpis import kpis_today
-from dialer.models import AgentStateSpan, Call, CallerId
+from dialer.models import AgentStateSpan, Call, CallerId, DncEntry
 from dialer.schemas import DispositionIn, NextLeadIn
+from dialer.servers import Heartbeat
 
 log = logging.getLogger(__name__)
-# a lead ringing on one console is never offered to another
-NOT_RINGING = ~exists().where(Call.lead_id == Lead.id, Call.state != "ended")
+# A lead ringing on one console is never offered to another, nor one tried within the hour: an
+# unanswered power-dialled lead stays in the pool and would otherwise come straight back (auto
+# mode would ring it until the daily cap).
+RETRY_AFTER = timedelta(hours=1)
 Push = Callable[[str, dict[str, Any], str, str], None]  # (event, data, room, namespace)
+_OFF = object()  # "not in auto mode", as opposed to auto mode with no city
 
 DISPOSITION_LABELS = {
     "no_answer": "未接通",
@@ -46,12 +50,26 @@ DISPOSITION_LABELS = {
 
 
 class Dialer:
-    def __init__(self, db: Database, gateway: Gateway, vault: PiiVault, push: Push) -> None:
+    def __init__(
+        self,
+        db: Database,
+        gateway: Gateway,
+        vault: PiiVault,
+        push: Push,
+        heartbeat: Heartbeat | None = None,
+    ) -> None:
         self.db, self.gateway, self.vault, self.push = db, gateway, vault, push
+        self.heartbeat = heartbeat
+        # agents in auto mode → the city they asked for. Held by the process that holds their
+        # console (sticky sessions), which is where their dispositions and breaks arrive.
+        self.auto_mode: dict[int, str | None] = {}
 
     def dial(self, actor: Actor, lead_id: int, claim_on_connect: bool = False) -> int:
+        if self.heartbeat is not None:
+            self.heartbeat.ensure_started()
         with self.db.unit_of_work(actor) as session:
             plan = service.plan_dial(session, actor, self.vault, lead_id, claim_on_connect)
+            plan.call.server_id = self.heartbeat.server_id if self.heartbeat else None
             set_agent_state(session, actor, "dialing")
             call_id, dialing = plan.call.id, _call_payload(session, plan.call)
         self._push_state(actor.org_id, actor.user_id, "dialing")
@@ -82,7 +100,14 @@ class Dialer:
         """Power/preview dialing straight from the public pool: the best lead the agent may
         claim, still unowned; it becomes theirs only when the callee answers."""
         with self.db.unit_of_work(actor) as session:
-            lead_id = preview_next(session, actor, city=data.city, exclude=(NOT_RINGING,))
+            untried = ~exists().where(
+                Call.lead_id == Lead.id,
+                or_(Call.state != "ended", Call.started_at >= utcnow() - RETRY_AFTER),
+            )
+            # the table, not the model: any org's entry counts, as at the dial (no org scope)
+            dnc_table = DncEntry.__table__
+            not_dnc = ~exists().where(dnc_table.c.phone_bidx == Lead.phone_bidx)
+            lead_id = preview_next(session, actor, city=data.city, exclude=(untried, not_dnc))
             payload = _lead_payload(session, lead_id)
         if not data.auto_dial:
             return {"lead": payload}
@@ -166,6 +191,33 @@ class Dialer:
             figures = kpis_today(session, lead.org_id, now)
         self._push_state(actor.org_id, actor.user_id, "available")
         self.push("kpis", figures, f"org:{figures['org_id']}", "/wallboard")
+        if actor.user_id in self.auto_mode:
+            self._auto_dial_next(actor)
+
+    def start_auto_mode(self, actor: Actor, city: str | None) -> dict:
+        """Auto mode on: the best public lead is dialled now, and the next one after each
+        wrap-up (disposition). Refused now, the mode stays off and the ack says why."""
+        offered = self.next_lead(actor, NextLeadIn(city=city, auto_dial=True))
+        self.auto_mode[actor.user_id] = city
+        return offered
+
+    def stop_auto_mode(self, actor: Actor, reason: str, message: str) -> None:
+        if self.auto_mode.pop(actor.user_id, _OFF) is not _OFF:
+            self.push(
+                "notice",
+                {"code": "auto_mode_stopped", "reason": reason, "message": message},
+                f"user:{actor.user_id}",
+                "/dialer",
+            )
+
+    def _auto_dial_next(self, actor: Actor) -> None:
+        city = self.auto_mode.get(actor.user_id)
+        try:
+            offered = self.next_lead(actor, NextLeadIn(city=city, auto_dial=True))
+        except DomainError as err:  # empty pool or a guard: stop rather than retry in a loop
+            self.stop_auto_mode(actor, err.code, err.message)
+            return
+        self.push("auto_dial", offered, f"user:{actor.user_id}", "/dialer")
 
     def change_state(self, actor: Actor, state: str) -> None:
         with self.db.unit_of_work(actor) as session:
@@ -173,9 +225,12 @@ class Dialer:
                 raise DomainError("busy", "finish your current call first")
             set_agent_state(session, actor, state)
         self._push_state(actor.org_id, actor.user_id, state)
+        if state in ("break", "offline"):
+            self.stop_auto_mode(actor, state, f"auto mode stopped: you went {state}")
 
     def console_lost(self, actor: Actor) -> None:
         """A console disconnected: its calls end with a reason and the agent goes offline."""
+        self.auto_mode.pop(actor.user_id, None)
         with self.db.unit_of_work(SYSTEM) as session:
             calls = service.close_open_calls(session, "console_lost", agent_id=actor.user_id)
             ended = [_call_payload(session, c) for c in calls]
@@ -185,6 +240,27 @@ class Dialer:
         for payload in ended:
             self._push_call_payload(actor.org_id, actor.user_id, payload)
         self._push_state(actor.org_id, actor.user_id, "offline")
+
+    def close_lost_calls(self, now: datetime | None = None) -> int:
+        """Open calls of server processes that stopped beating end as server_lost; their agents,
+        unless already busy again through another server, go offline. Idempotent."""
+        now = now or utcnow()
+        with self.db.unit_of_work(SYSTEM) as session:
+            calls = servers.lost_calls(session, now)
+            for call in calls:
+                service.end_call(session, call, "server_lost", now)
+            ended = [(c.org_id, c.agent_id, _call_payload(session, c)) for c in calls]
+            stranded = servers.agents_left_on_lost_calls(session, calls)
+            for agent in stranded:
+                set_agent_state(session, agent, "offline", now)
+            servers.forget_dead_servers(session, now)
+        for call in calls:
+            self.gateway.hangup(str(call.id))
+        for org_id, agent_id, payload in ended:
+            self._push_call_payload(org_id, agent_id, payload)
+        for agent in stranded:
+            self._push_state(agent.org_id, agent.user_id, "offline")
+        return len(calls)
 
     def _push_call_payload(self, org_id: int, agent_id: int | None, payload: dict) -> None:
         if agent_id is not None:
@@ -229,7 +305,11 @@ def _lead_payload(session, lead_id: int) -> dict:
 def _call_payload(session, call: Call) -> dict:
     """call_state as API.md gives it; the caller ID masked like any number shown to people."""
     stamp = call.ended_at or call.answered_at or call.started_at
-    caller = session.get(CallerId, call.caller_id_id, execution_options=ALL_ORGS)
+    caller = (  # a deleted caller ID leaves its calls without one
+        session.get(CallerId, call.caller_id_id, execution_options=ALL_ORGS)
+        if call.caller_id_id is not None
+        else None
+    )
     payload = {
         "call_id": call.id,
         "lead_id": call.lead_id,

@@ -42,6 +42,11 @@ class NextLeadIn(RequestBody):
     auto_dial: bool = False
 
 
+class AutoModeIn(RequestBody):
+    enabled: bool
+    city: str | None = Field(None, max_length=32)
+
+
 class CallOut(Response):
     id: int
     org_id: int

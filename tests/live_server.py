@@ -51,9 +51,9 @@ def seed_where_calls_ring(calls: int, busy_and_invalid: float = 0.13) -> int:
     """A SIM_SEED whose first `calls` calls neither come back busy nor as an invalid number.
 
     The simulated carrier decides call n's outcome by the first roll of
-    Random(f"{seed}:{n}") (below invalid_rate + busy_rate: busy or invalid), and SIM_ANSWER_RATE
-    is the only rate the server reads from the environment; tests/unit/test_simulated_carrier.py
-    checks this helper against the carrier itself."""
+    Random(f"{seed}:{n}") (below invalid_rate + busy_rate: busy or invalid), at the default
+    SIM_BUSY_RATE and SIM_INVALID_RATE; tests/unit/test_simulated_carrier.py checks this helper
+    against the carrier itself."""
     seed = 0
     while any(
         random.Random(f"{seed}:{n}").random() < busy_and_invalid for n in range(1, calls + 1)
@@ -136,8 +136,8 @@ def add_agents(
 
 
 def set_org_settings(url: str, org_name: str, **changes: Any) -> dict:
-    """Write an org's settings straight into the database (there is no settings endpoint yet);
-    the server reads them at every dial. Returns the settings as they were."""
+    """Write an org's settings straight into the database, before any server runs (tests of a
+    running server use PATCH /orgs/{id}/settings). Returns the settings as they were."""
     from crm.auth.actor import SYSTEM
     from crm.db import Database
     from crm.orgs.models import Org
@@ -300,6 +300,7 @@ class Console:
         base: str,
         token: str | None,
         namespace: str = "/dialer",
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.namespace = namespace
         self.events: list[tuple[str, Any]] = []
@@ -313,6 +314,7 @@ class Console:
                 base,
                 namespaces=[namespace],
                 auth={"token": token} if token is not None else None,
+                headers=headers or {},
                 transports=["websocket"],
                 wait_timeout=10,
             )

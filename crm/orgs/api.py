@@ -13,6 +13,7 @@ from crm.orgs.schemas import (
     CreateTeam,
     CreateUser,
     OrgOut,
+    OrgSettings,
     TeamOut,
     UpdateUser,
     UserListArgs,
@@ -33,6 +34,24 @@ def create_org(session: Session, actor: Actor, body: CreateOrg):
 def list_orgs(session: Session, actor: Actor, query: PageArgs):
     """Orgs the caller can see: all for headquarters, their own for a partner."""
     return service.list_orgs(session, query)
+
+
+@bp.endpoint("/orgs/<int:org_id>/settings", response=OrgSettings, permission="settings:manage")
+def get_org_settings(session: Session, actor: Actor, org_id: int):
+    """An org's rules: calling hours and time zone, caps, recycle and retention periods."""
+    return service.get_org_settings(session, org_id)
+
+
+@bp.endpoint(
+    "/orgs/<int:org_id>/settings",
+    "PATCH",
+    body=OrgSettings,
+    response=OrgSettings,
+    permission="settings:manage",
+)
+def update_org_settings(session: Session, actor: Actor, org_id: int, body: OrgSettings):
+    """Change some of an org's rules (keys left out keep their value); audited."""
+    return service.update_org_settings(session, actor, org_id, body)
 
 
 @bp.endpoint(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -9,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.auth.passwords import Passwords
 from crm.auth.permissions import GRANTABLE, roles_allowed_in
+from crm.compliance import audit
 from crm.db import Base
 from crm.errors import Conflict, DomainError, Forbidden
 from crm.orgs.models import Org, Team, User
@@ -47,6 +51,52 @@ def find_or_create_org(session: Session, name: str, kind: str) -> Org:
 
 def list_orgs(session: Session, args: PageArgs) -> PageResult:
     return paginate(session, select(Org).order_by(Org.id), args)
+
+
+def get_org_settings(session: Session, org_id: int) -> OrgSettings:
+    org = get_visible(session, Org, org_id, "org")
+    return OrgSettings.model_validate(org.settings, strict=False)
+
+
+def update_org_settings(
+    session: Session, actor: Actor, org_id: int, changes: OrgSettings
+) -> OrgSettings:
+    """Change the keys given in `changes`, keep the others; the audit log records each changed
+    key before and after (calling hours and caps are compliance settings)."""
+    org = get_visible(session, Org, org_id, "org")
+    before = OrgSettings.model_validate(org.settings, strict=False).model_dump(mode="json")
+    after = _merged(before, _given(changes))
+    settings = OrgSettings.model_validate(after, strict=False)
+    if settings.calling_hours_start >= settings.calling_hours_end:
+        raise DomainError(
+            "invalid_calling_hours", "calling hours must start before they end (same day)"
+        )
+    changed = {
+        k: {"before": before.get(k), "after": v} for k, v in after.items() if before.get(k) != v
+    }
+    if changed:
+        org.settings = settings.model_dump(mode="json")
+        audit.record(session, actor, "settings_changed", org.id, details={"changes": changed})
+    return settings
+
+
+def _given(body: BaseModel) -> dict[str, Any]:
+    """The keys a partial body set, nested models included: a PATCH of one scoring weight
+    keeps the other weights."""
+    given = body.model_dump(mode="json", include=body.model_fields_set)
+    for key in body.model_fields_set:
+        if isinstance(value := getattr(body, key), BaseModel):
+            given[key] = _given(value)
+    return given
+
+
+def _merged(stored: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(stored)
+    for key, value in changes.items():
+        old = stored.get(key)
+        both_nested = isinstance(value, dict) and isinstance(old, dict)
+        merged[key] = _merged(old, value) if both_nested else value
+    return merged
 
 
 def create_team(session: Session, actor: Actor, data: CreateTeam) -> Team:

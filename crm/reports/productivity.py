@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Float, Subquery, case, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from crm.auth.actor import Actor
+from crm.db import UTCDateTime, utcnow
 from crm.followups.models import Followup
 from crm.leads.models import LeadEvent
 from crm.orgs.models import Team, User
 from crm.reports.service import Period, rate
-from dialer.models import Call
+from dialer.models import AgentStateSpan, Call
 
 # Who sells, and so gets a row even in a period without activity; anyone else who called,
 # followed up or moved a lead to applied (a manager covering a desk) gets one for that activity.
 SELLING_ROLES = ("agent", "partner_agent", "team_lead")
+# the states whose time the report shows; offline is no state span at all
+AGENT_STATE_TIMES = ("available", "dialing", "on_call", "wrap_up", "break")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,12 @@ class AgentRow:
     followups: int
     applications: int
     disbursed_amount: Decimal
+    # seconds in each agent state (AGENT_STATE_TIMES) within the period
+    available_seconds: int
+    dialing_seconds: int
+    on_call_seconds: int
+    wrap_up_seconds: int
+    break_seconds: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +54,17 @@ class AgentReport:
     agents: list[AgentRow]
 
 
-def agent_report(session: Session, actor: Actor, period: Period) -> AgentReport:
-    """Per agent: calls started, follow-ups written and leads moved to "applied" in `period`.
+def agent_report(
+    session: Session, actor: Actor, period: Period, now: datetime | None = None
+) -> AgentReport:
+    """Per agent: calls started, follow-ups written and leads moved to "applied" in `period`,
+    and the time spent in each state (available, on a call, ...) within it.
 
     Connected and talk time count as the wallboard does (answered calls, their duration). The
     disbursed amount is 0.00 until loans exist; the field is in the shape already so dashboards
     need no change when it fills in.
     """
+    times = _time_in_states(period, now or utcnow())
     calls = (
         select(
             Call.agent_id.label("user_id"),
@@ -88,17 +104,20 @@ def agent_report(session: Session, actor: Actor, period: Period) -> AgentReport:
             func.coalesce(calls.c.talk_seconds, 0).label("talk_seconds"),
             func.coalesce(followups.c.n, 0).label("followups"),
             func.coalesce(applications.c.n, 0).label("applications"),
+            *(func.coalesce(times.c[state], 0).label(state) for state in AGENT_STATE_TIMES),
         )
         .outerjoin(Team, Team.id == User.team_id)
         .outerjoin(calls, calls.c.user_id == User.id)
         .outerjoin(followups, followups.c.user_id == User.id)
         .outerjoin(applications, applications.c.user_id == User.id)
+        .outerjoin(times, times.c.user_id == User.id)
         .where(
             or_(
                 User.active & User.role.in_(SELLING_ROLES),
                 calls.c.n > 0,
                 followups.c.n > 0,
                 applications.c.n > 0,
+                times.c.user_id.is_not(None),
             )
         )
         .order_by(User.org_id, User.display_name, User.id)
@@ -117,7 +136,53 @@ def agent_report(session: Session, actor: Actor, period: Period) -> AgentReport:
             followups=int(row.followups),
             applications=int(row.applications),
             disbursed_amount=Decimal("0.00"),
+            **{f"{state}_seconds": round(row._mapping[state]) for state in AGENT_STATE_TIMES},
         )
         for row in session.execute(stmt)
     ]
     return AgentReport(period, rows)
+
+
+def _time_in_states(period: Period, now: datetime) -> Subquery:
+    """Seconds per agent in each state, each span clipped to the period; a span still open
+    counts up to now."""
+    start = literal(period.start, UTCDateTime())
+    until = literal(min(now, period.end), UTCDateTime())
+    span = AgentStateSpan
+    span_end = func.coalesce(span.ended_at, until)
+    seconds = _Seconds(
+        case((span.started_at > start, span.started_at), else_=start),
+        case((span_end < until, span_end), else_=until),
+    )
+    return (
+        select(
+            span.user_id.label("user_id"),
+            *(
+                func.sum(case((span.state == state, seconds), else_=0)).label(state)
+                for state in AGENT_STATE_TIMES
+            ),
+        )
+        .where(span.started_at < until, span_end > start)
+        .group_by(span.user_id)
+        .subquery()
+    )
+
+
+class _Seconds(FunctionElement):
+    """Seconds from the first timestamp to the second; each backend subtracts times its way."""
+
+    type = Float()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+@compiles(_Seconds)
+def _seconds_postgresql(element: _Seconds, compiler, **kw) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+@compiles(_Seconds, "sqlite")
+def _seconds_sqlite(element: _Seconds, compiler, **kw) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"

@@ -18,6 +18,7 @@ END_REASONS = (
     "failed",
     "console_lost",
     "server_restart",
+    "server_lost",
 )
 
 

@@ -8,6 +8,7 @@ import itertools
 import random
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,15 @@ class CarrierProfile:
     # a time scale below 1 speeds the whole carrier up (tests, benchmarks)
     time_scale: float = 1.0
 
+    def __post_init__(self) -> None:
+        for name in ("answer_rate", "busy_rate", "invalid_rate"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1")
+        for name in ("ring_seconds", "talk_seconds"):
+            low, high = getattr(self, name)
+            if not 0 <= low <= high:
+                raise ValueError(f"{name} must be a range 0 <= min <= max")
+
 
 @dataclass(order=True)
 class _Due:
@@ -36,21 +46,51 @@ class _Due:
     action: Callable[[], None] = field(compare=False)
 
 
+class _Timeline:
+    """One thread running the steps given to it in time order."""
+
+    def __init__(self, clock: Callable[[], float], name: str) -> None:
+        self._clock, self._name = clock, name
+        self._seq = itertools.count()
+        self._due: list[_Due] = []
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def after(self, seconds: float, action: Callable[[], None]) -> None:
+        due = _Due(self._clock() + seconds, next(self._seq), action)
+        with self._cv:
+            heapq.heappush(self._due, due)
+            self._cv.notify()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._due or self._due[0].at > self._clock():
+                    self._cv.wait(None if not self._due else self._due[0].at - self._clock())
+                due = heapq.heappop(self._due)
+            due.action()
+
+
 class SimulatedCarrier:
     name = "simulated"
     supports_privacy_numbers = True
 
     def __init__(
-        self, profile: CarrierProfile | None = None, clock: Callable[[], float] = time.monotonic
+        self,
+        profile: CarrierProfile | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        shards: int = 4,
     ) -> None:
         self.profile = profile or CarrierProfile()
-        self._clock = clock
         self._ids = itertools.count(1)
-        self._seq = itertools.count()
-        self._due: list[_Due] = []
         self._live: dict[str, EventSink] = {}
-        self._cv = threading.Condition()
-        self._thread: threading.Thread | None = None
+        # Each event runs the dialer's transaction and pushes on the thread that emits it: one
+        # thread backs up above ~30 calls/s. A call always goes to the same shard, so its own
+        # events (hang-ups included) keep their order.
+        self._shards = [_Timeline(clock, f"carrier-{n}") for n in range(shards)]
         self._middle_numbers = itertools.cycle(f"+86170{n:08d}" for n in range(10_000, 10_100))
 
     def originate(
@@ -70,25 +110,25 @@ class SimulatedCarrier:
         return Originated(f"sim-{number}", next(self._middle_numbers) if privacy else None)
 
     def hangup(self, call_ref: str) -> None:
-        self._end(call_ref, "agent_hangup")
+        self._after(call_ref, 0, lambda: self._end(call_ref, "agent_hangup"))
 
     def _plan(self, call_id: str, rng: random.Random) -> None:
         p = self.profile
         roll = rng.random()
         if roll < p.invalid_rate:
-            self._after(0.5, lambda: self._end(call_id, "invalid_number"))
+            self._after(call_id, 0.5, lambda: self._end(call_id, "invalid_number"))
             return
         if roll < p.invalid_rate + p.busy_rate:
-            self._after(1.0, lambda: self._end(call_id, "busy"))
+            self._after(call_id, 1.0, lambda: self._end(call_id, "busy"))
             return
         ring = rng.uniform(*p.ring_seconds)
-        self._after(0.3, lambda: self._emit(call_id, "ringing"))
+        self._after(call_id, 0.3, lambda: self._emit(call_id, "ringing"))
         if rng.random() < p.answer_rate:
             talk = rng.uniform(*p.talk_seconds)
-            self._after(ring, lambda: self._emit(call_id, "answered"))
-            self._after(ring + talk, lambda: self._end(call_id, "callee_hangup"))
+            self._after(call_id, ring, lambda: self._emit(call_id, "answered"))
+            self._after(call_id, ring + talk, lambda: self._end(call_id, "callee_hangup"))
         else:
-            self._after(p.no_answer_after_seconds, lambda: self._end(call_id, "no_answer"))
+            self._after(call_id, p.no_answer_after_seconds, lambda: self._end(call_id, "no_answer"))
 
     def _emit(self, call_id: str, state: str, end_reason: str | None = None) -> None:
         sink = self._live.get(call_id)
@@ -101,19 +141,6 @@ class SimulatedCarrier:
         if sink is not None:
             sink(CallEvent(call_id, "ended", datetime.now(UTC), reason))
 
-    def _after(self, seconds: float, action: Callable[[], None]) -> None:
-        due = _Due(self._clock() + seconds * self.profile.time_scale, next(self._seq), action)
-        with self._cv:
-            heapq.heappush(self._due, due)
-            self._cv.notify()
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="carrier", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            with self._cv:
-                while not self._due or self._due[0].at > self._clock():
-                    self._cv.wait(None if not self._due else self._due[0].at - self._clock())
-                due = heapq.heappop(self._due)
-            due.action()
+    def _after(self, call_id: str, seconds: float, action: Callable[[], None]) -> None:
+        key = int(call_id) if call_id.isdigit() else zlib.crc32(call_id.encode())
+        self._shards[key % len(self._shards)].after(seconds * self.profile.time_scale, action)

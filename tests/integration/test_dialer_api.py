@@ -14,6 +14,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from tests.integration.test_dialer_auto import public_lead_in
 from tests.live_server import (
     Console,
     LiveServer,
@@ -236,3 +237,36 @@ def test_signed_webhook_events_move_the_call_and_reach_the_console(server, conso
     assert call["recording_url"] == ended["recording_url"]
     malformed = post_event(server, {"call_ref": str(call_id), "state": "exploded"})
     assert malformed.status_code == 422
+
+
+def test_a_public_lead_that_did_not_answer_is_not_offered_again_within_the_hour(server, console):
+    lead = public_lead_in(server, "重拨市")
+    offered = console.call("next_lead", {"city": "重拨市", "auto_dial": True})
+    assert offered["ok"] and offered["lead"]["id"] == lead["id"], offered
+    assert console.call("hangup", {"call_id": offered["call_id"]}) == {"ok": True}
+    console.wait_for(
+        "call_state", lambda d: d["call_id"] == offered["call_id"] and d["state"] == "ended"
+    )
+    assert console.call("next_lead", {"city": "重拨市"})["code"] == "pool_empty"
+    assert server.api("manager", "GET", f"/leads/{lead['id']}").json()["pool"] == "public"
+
+
+def test_each_call_names_the_server_process_that_owns_it_and_that_server_beats(server, console):
+    lead = server.claim_lead("agent_bj1")
+    call_id = short_call(console, lead["id"])
+    # the join finds the server's heartbeat row
+    [(server_id,)] = sql(
+        server,
+        "SELECT c.server_id FROM calls c JOIN dialer_servers s ON s.id = c.server_id"
+        " WHERE c.id = :id",
+        id=call_id,
+    )
+    assert f":{server.process.pid}:" in server_id
+
+
+def test_next_lead_never_offers_a_number_on_any_orgs_dnc_list(server, console):
+    lead = public_lead_in(server, "勿扰市")
+    phone = server.revealed_phone(lead["id"])
+    added = server.api("sz_admin", "POST", "/dnc", json={"phone": phone, "reason": "要求勿扰"})
+    assert added.status_code == 201, added.text
+    assert console.call("next_lead", {"city": "勿扰市"})["code"] == "pool_empty"

@@ -47,11 +47,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     pii_keys = PiiKeyring.generate_json()
     with pg_schema(PG_URL) as url:
         prepare_database(url, pii_keys)
-        # nobody answers: a call rings for 6 s unless the agent hangs up
+        # nobody answers: a call rings for 30 s unless the agent hangs up, longer than a loaded
+        # machine takes to start another server (test_starting_another_process_...)
         env = {
             "PII_KEYS": pii_keys,
             "REDIS_URL": REDIS_URL,
-            "SIM_TIME_SCALE": "0.2",
+            "SIM_TIME_SCALE": "1.0",
             "SIM_ANSWER_RATE": "0.0",
             "SIM_SEED": str(seed_where_calls_ring(20)),
         }
@@ -134,3 +135,31 @@ def test_starting_another_process_leaves_the_calls_of_running_ones_open(cluster,
         stop_server(third)
     assert agent.call("hangup", {"call_id": call_id}) == {"ok": True}
     assert call["state"] != "ended", call
+
+
+def test_a_deployment_on_its_own_channel_shares_redis_without_sharing_events(cluster, consoles):
+    """SOCKETIO_CHANNEL: two deployments on one Redis each hear only their own emits."""
+    a = cluster.a
+    other = start_server(
+        {**cluster.env, "SOCKETIO_CHANNEL": "loanline-staging"},
+        a.database_url,
+        cluster.folder / "s",
+    )
+    try:
+        user_id = a.claim_lead("sz_agent1")["owner_id"]
+        ours, theirs = a.console("sz_agent1"), other.console("sz_agent1")
+        consoles += [ours, theirs]
+        to_ours, to_theirs = uuid.uuid4().hex, uuid.uuid4().hex
+        for channel, marker in (("flask-socketio", to_ours), ("loanline-staging", to_theirs)):
+            SocketIO(message_queue=REDIS_URL, channel=channel).emit(
+                "notice",
+                {"code": "test", "message": marker},
+                to=f"user:{user_id}",
+                namespace="/dialer",
+            )
+        ours.wait_for("notice", lambda d: d["message"] == to_ours)
+        theirs.wait_for("notice", lambda d: d["message"] == to_theirs)
+        assert not any(e == "notice" and d["message"] == to_theirs for e, d in ours.events)
+        assert not any(e == "notice" and d["message"] == to_ours for e, d in theirs.events)
+    finally:
+        stop_server(other)

@@ -177,3 +177,104 @@ def test_team_lead_must_belong_to_the_teams_org(client, make, auth, two_partners
     )
     assert response.status_code == 422
     assert response.json["error"]["code"] == "wrong_org"
+
+
+def settings_url(org) -> str:
+    return f"/api/v1/orgs/{org.id}/settings"
+
+
+def test_a_settings_patch_changes_the_keys_given_and_keeps_the_rest(client, auth, two_partners):
+    org, _ = two_partners
+    headers = auth.login("manager")
+    changed = client.patch(
+        settings_url(org),
+        json={"calling_hours_start": "10:00", "max_calls_per_lead_per_day": 2},
+        headers=headers,
+    )
+    assert changed.status_code == 200, changed.json
+    settings = client.get(settings_url(org), headers=headers).json
+    assert settings == changed.json
+    assert settings["calling_hours_start"] == "10:00"
+    assert settings["max_calls_per_lead_per_day"] == 2
+    assert settings["calling_hours_end"] == "20:00"
+    assert settings["timezone"] == "Asia/Shanghai"
+
+
+def test_a_settings_patch_of_one_nested_value_keeps_its_siblings(client, auth, two_partners):
+    org, _ = two_partners
+    headers = auth.login("admin")
+    for change in ({"prior_leads": 80}, {"weights": {"phone": 20}}):
+        response = client.patch(settings_url(org), json={"scoring": change}, headers=headers)
+        assert response.status_code == 200, response.json
+    scoring = client.get(settings_url(org), headers=headers).json["scoring"]
+    assert scoring["prior_leads"] == 80
+    assert (scoring["weights"]["phone"], scoring["weights"]["region"]) == (20, 10)
+
+
+def test_partner_admin_manages_the_settings_of_its_own_org_only(client, auth, two_partners):
+    mine, theirs = two_partners
+    headers = auth.login("partner_admin", org=mine)
+    assert (
+        client.patch(settings_url(mine), json={"retention_days": 365}, headers=headers).status_code
+        == 200
+    )
+    for response in (
+        client.get(settings_url(theirs), headers=headers),
+        client.patch(settings_url(theirs), json={"retention_days": 365}, headers=headers),
+    ):
+        assert response.status_code == 404
+        assert response.json["error"]["code"] == "not_found"
+    theirs_now = client.get(settings_url(theirs), headers=auth.login("admin")).json
+    assert theirs_now["retention_days"] == 730
+
+
+def test_agents_and_team_leads_cannot_read_or_change_settings(client, auth, two_partners):
+    org, _ = two_partners
+    for role in ("partner_agent", "team_lead"):
+        headers = auth.login(role, org=org)
+        for response in (
+            client.get(settings_url(org), headers=headers),
+            client.patch(settings_url(org), json={"timezone": "UTC"}, headers=headers),
+        ):
+            assert response.status_code == 403
+            assert response.json["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"timezone": "Mars/Olympus"}, "validation_error"),
+        ({"calling_hours_end": "25:00"}, "validation_error"),
+        ({"max_private_leads": 0}, "validation_error"),
+        ({"max_private_leads": "200"}, "validation_error"),
+        ({"calling_hours": "09-20"}, "validation_error"),
+        ({"calling_hours_start": "21:00"}, "invalid_calling_hours"),
+    ],
+)
+def test_bad_settings_are_refused_and_change_nothing(client, auth, two_partners, body, code):
+    org, _ = two_partners
+    headers = auth.login("admin")
+    before = client.get(settings_url(org), headers=headers).json
+    response = client.patch(settings_url(org), json=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == code
+    assert response.json["error"]["message"]
+    assert client.get(settings_url(org), headers=headers).json == before
+
+
+def test_a_settings_change_is_audited_with_the_changed_keys_before_and_after(
+    client, auth, two_partners
+):
+    org, _ = two_partners
+    headers = auth.login("admin")
+    body = {"timezone": "Asia/Shanghai", "recycle_after_days": 10, "calling_hours_end": "21:00"}
+    assert client.patch(settings_url(org), json=body, headers=headers).status_code == 200
+    assert (
+        client.patch(settings_url(org), json=body, headers=headers).status_code == 200
+    )  # no change: no entry
+    entries = client.get("/api/v1/audit?action=settings_changed", headers=headers).json["items"]
+    [entry] = [e for e in entries if e["org_id"] == org.id]
+    assert entry["details"]["changes"] == {
+        "recycle_after_days": {"before": 7, "after": 10},
+        "calling_hours_end": {"before": "20:00", "after": "21:00"},
+    }

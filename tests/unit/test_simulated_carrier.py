@@ -11,7 +11,9 @@ from dataclasses import replace
 
 import pytest
 
-from dialer.gateways.base import CallEvent
+from crm.config import Settings
+from crm.extensions import build_gateway
+from dialer.gateways.base import CallEvent, EventSink
 from dialer.gateways.simulated import CarrierProfile, SimulatedCarrier
 from tests.live_server import seed_where_calls_ring
 
@@ -46,7 +48,7 @@ class Recorder:
         return tuple(e.end_reason if e.state == "ended" else e.state for e in self.events[ref])
 
 
-def place(carrier: SimulatedCarrier, sink: Recorder, n: int, privacy: bool = False) -> list[str]:
+def place(carrier: SimulatedCarrier, sink: EventSink, n: int, privacy: bool = False) -> list[str]:
     refs = [str(i) for i in range(1, n + 1)]
     for ref in refs:
         carrier.originate(
@@ -95,8 +97,19 @@ def test_busy_and_invalid_numbers_end_without_ringing(rates, reason):
     assert set(outcomes(replace(FAST, **rates), calls=10)) == {(reason,)}
 
 
+class ManualClock:
+    """The carrier's clock, moved by the test: nothing is due until it says so, however slow
+    the machine."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_a_hangup_ends_the_call_once_and_nothing_follows():
-    # fixed durations: ringing at 0.3, answered at 1, callee hangs up at 11 (scaled seconds)
+    # ringing at 0.3, answered at 1, callee hangs up at 11 (carrier seconds)
     profile = replace(
         FAST,
         answer_rate=1.0,
@@ -104,15 +117,17 @@ def test_a_hangup_ends_the_call_once_and_nothing_follows():
         invalid_rate=0.0,
         ring_seconds=(1, 1),
         talk_seconds=(10, 10),
-        # ringing 30 ms after originate: room for the hang-up below even on a busy machine
-        time_scale=0.1,
+        time_scale=1,
     )
-    carrier, sink = SimulatedCarrier(profile), Recorder()
+    clock = ManualClock()
+    carrier, sink = SimulatedCarrier(profile, clock, shards=1), Recorder()
     [ref] = place(carrier, sink, 1)
-    carrier.hangup(ref)  # before it even rang
+    carrier.hangup(ref)  # before it even rang: due at once, the ringing is not yet
     carrier.hangup(ref)
-    # one thread runs every call's steps in time order: once a later call has ended, every step
-    # planned for the first one has had its turn
+    sink.wait_ended([ref])
+    # one shard runs every call's steps in time order: once a call placed after the first one's
+    # last step has ended, every step planned for the first one has had its turn
+    clock.now = 12.0
     carrier.originate(
         call_ref="later",
         caller_id="01088880001",
@@ -121,6 +136,7 @@ def test_a_hangup_ends_the_call_once_and_nothing_follows():
         privacy=False,
         sink=sink,
     )
+    clock.now = 100.0
     sink.wait_ended(["later"])
     assert sink.outcome(ref) == ("agent_hangup",)
 
@@ -165,6 +181,76 @@ def test_privacy_numbers_are_middle_numbers_never_the_callee():
     assert plain.privacy_number is None
     assert placed.gateway_call_id != plain.gateway_call_id
     sink.wait_ended(["1", "2"])
+
+
+def test_each_call_keeps_to_one_thread_and_calls_spread_over_the_shards():
+    threads: dict[str, set[str]] = defaultdict(set)
+    sink = Recorder()
+
+    def on_event(event: CallEvent) -> None:
+        threads[event.call_ref].add(threading.current_thread().name)
+        sink(event)
+
+    refs = place(SimulatedCarrier(replace(FAST, seed=5), shards=4), on_event, 12)
+    sink.wait_ended(refs)
+    assert all(len(threads[ref]) == 1 for ref in refs)
+    assert len(set().union(*threads.values())) == 4
+
+
+def test_a_call_whose_events_are_slow_to_handle_holds_up_no_call_of_another_shard():
+    """A sink stuck on call 1 (a slow transaction) while call 2, on the other shard, ends."""
+    profile = replace(FAST, answer_rate=0.0, busy_rate=0.0, invalid_rate=0.0)
+    carrier, sink = SimulatedCarrier(profile, shards=2), Recorder()
+    second_ended = threading.Event()
+    waited: list[bool] = []
+
+    def on_event(event: CallEvent) -> None:
+        if event.call_ref == "1" and not waited:
+            waited.append(second_ended.wait(timeout=5))
+        sink(event)
+        if event.call_ref == "2" and event.state == "ended":
+            second_ended.set()
+
+    sink.wait_ended(place(carrier, on_event, 2), timeout=10)
+    assert waited == [True]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"busy_rate": 1.5},
+        {"answer_rate": -0.1},
+        {"ring_seconds": (8.0, 2.0)},
+        {"talk_seconds": (-1.0, 5.0)},
+    ],
+)
+def test_an_impossible_profile_is_refused(bad):
+    with pytest.raises(ValueError):
+        CarrierProfile(**bad)
+
+
+def carrier_from_env(tmp_path, **env: str) -> CarrierProfile:
+    env |= {"LOANLINE_INSTANCE": str(tmp_path), "SECRET_KEY": "k" * 48, "PII_KEYS": "{}"}
+    return build_gateway(Settings.from_env(env)).profile
+
+
+def test_the_carrier_is_configured_from_the_environment(tmp_path):
+    profile = carrier_from_env(
+        tmp_path,
+        SIM_BUSY_RATE="0.2",
+        SIM_INVALID_RATE="0",
+        SIM_RING_SECONDS="1-3",
+        SIM_TALK_SECONDS="5",
+    )
+    assert (profile.busy_rate, profile.invalid_rate) == (0.2, 0.0)
+    assert (profile.ring_seconds, profile.talk_seconds) == ((1.0, 3.0), (5.0, 5.0))
+    assert carrier_from_env(tmp_path) == CarrierProfile()
+
+
+@pytest.mark.parametrize("ring", ["fast", "8-2", "-3", "1-2-3"])
+def test_a_carrier_duration_that_makes_no_sense_stops_the_server_starting(tmp_path, ring):
+    with pytest.raises(ValueError):
+        carrier_from_env(tmp_path, SIM_RING_SECONDS=ring)
 
 
 def test_the_live_tests_seed_helper_matches_the_carrier():
