@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(reencrypt_pii)
     app.cli.add_command(recycle_leads)
     app.cli.add_command(escalate_followups)
+    app.cli.add_command(apply_retention)
 
 
 @click.command("init-db")
@@ -135,6 +136,15 @@ def escalate_followups() -> None:
     from workers.jobs import escalate
 
     click.echo(_counts(escalate.run()))
+
+
+@click.command("retention")
+@with_appcontext
+def apply_retention() -> None:
+    """De-identify leads idle past their org's retention_days now (normally daily)."""
+    from workers.jobs import retention
+
+    click.echo(_counts(retention.run()))
 
 
 def _counts(counts: dict[str, int]) -> str:

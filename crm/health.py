@@ -12,17 +12,30 @@ from crm.openapi import build_openapi
 bp = Blueprint("health", __name__)
 
 
+# What stops working while Redis is unreachable; reading and editing leads, the pools, reports
+# and the dialer's own process keep working on the database alone.
+REDIS_FEATURES = (
+    "jobs",  # imports, exports, batch scoring: enqueuing answers 503 jobs_unavailable
+    "scheduled_jobs",  # recycling, reminders, retention and snapshots wait for the queue
+    "live_events",  # console and wallboard pushes between processes (the message queue)
+    "login_rate_limit",  # failed-login counting is shared through Redis
+)
+
+
 @bp.get("/healthz")
 def healthz():
     checks = {"db": _check_db(), "redis": _check_redis()}
+    degraded = list(REDIS_FEATURES) if checks["redis"] == "down" else []
     if checks["db"] != "ok":
         status, code = "down", 503
-    elif checks["redis"] == "down":
-        # reads still work; queued jobs and cross-process socket events do not
+    elif degraded:
         status, code = "degraded", 200
     else:
         status, code = "ok", 200
-    return jsonify({"status": status, **checks, "version": __version__}), code
+    body = {"status": status, **checks, "version": __version__}
+    if degraded:
+        body["degraded"] = degraded
+    return jsonify(body), code
 
 
 @bp.get("/api/openapi.json")

@@ -6,18 +6,22 @@ import dataclasses
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 from uuid import uuid4
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from crm.errors import DomainError
 from workers import progress
 from workers.execution import (
     JOB_FAILED,
@@ -180,30 +184,53 @@ class RQJobRunner:
         job_id: str | None = None,
     ) -> str:
         _check_queue(queue)
-        job = Queue(queue, connection=self._redis).enqueue(
-            execute,
-            func,
-            *args,
-            job_id=job_id or uuid4().hex,
-            meta={"org_id": org_id, "user_id": user_id, "progress": 0.0},
-            retry=self._retry,
-            job_timeout=JOB_TIMEOUT_SECONDS,
-            result_ttl=KEEP_SECONDS,
-            failure_ttl=KEEP_SECONDS,
-            description=description or func,
-        )
+        with _queue_reachable():
+            job = Queue(queue, connection=self._redis).enqueue(
+                execute,
+                func,
+                *args,
+                job_id=job_id or uuid4().hex,
+                meta={"org_id": org_id, "user_id": user_id, "progress": 0.0},
+                retry=self._retry,
+                job_timeout=JOB_TIMEOUT_SECONDS,
+                result_ttl=KEEP_SECONDS,
+                failure_ttl=KEEP_SECONDS,
+                description=description or func,
+            )
         return job.id
 
     def fetch(self, job_id: str) -> JobInfo | None:
         if not _JOB_ID.fullmatch(job_id):
             return None
         try:
-            job = Job.fetch(job_id, connection=self._redis)
+            with _queue_reachable():
+                job = Job.fetch(job_id, connection=self._redis)
         except NoSuchJobError:
             return None
         if "org_id" not in job.meta:  # not enqueued by a runner, so no org may read it
             return None
         return _info(job)
+
+
+class JobsUnavailable(DomainError):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "jobs_unavailable",
+            "background jobs cannot be started or read right now (the job queue is unreachable); "
+            "try again in a few minutes",
+        )
+
+
+@contextmanager
+def _queue_reachable() -> Iterator[None]:
+    """Redis down is an outage the caller can wait out (503), not a bug of ours (500)."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        log.warning("job queue unreachable: %s", exc)
+        raise JobsUnavailable() from exc
 
 
 def _info(job: Job) -> JobInfo:

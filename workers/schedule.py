@@ -48,4 +48,34 @@ SCHEDULE: tuple[Periodic, ...] = (
         queue="default",
         interval=timedelta(minutes=10),
     ),
+    # reminders go out 15 minutes ahead (crm/reminders/service.py), so every 5 minutes each one
+    # reaches the agent 10 to 15 minutes before the call is due
+    Periodic(
+        name="followup-reminders",
+        func="workers.jobs.followup_reminders.run",
+        queue="notifications",
+        interval=timedelta(minutes=5),
+    ),
+    # stale means days untouched (stale_after_days): once a day is soon enough for a team lead
+    Periodic(
+        name="stale-lead-alerts",
+        func="workers.jobs.stale_alerts.run",
+        queue="notifications",
+        interval=timedelta(days=1),
+    ),
+    # each org's snapshot is of the day before its local today, so it is complete whenever it
+    # runs; hourly, a run soon after midnight freezes the day and later runs add calls logged late
+    Periodic(
+        name="kpi-snapshot",
+        func="workers.jobs.kpi_snapshot.run",
+        queue="reports",
+        interval=timedelta(hours=1),
+    ),
+    # retention is counted in days (730 by default)
+    Periodic(
+        name="retention",
+        func="workers.jobs.retention.run",
+        queue="privacy",
+        interval=timedelta(days=1),
+    ),
 )

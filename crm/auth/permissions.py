@@ -27,6 +27,8 @@ _LEAD_MANAGER = _AGENT | {
     "teams:manage",
     "settings:manage",
     "dnc:manage",
+    # de-identified datasets for analysis (crm/exports): no personal data leaves in them
+    "data:deidentified_export",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

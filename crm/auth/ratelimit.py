@@ -8,6 +8,7 @@ import time
 from typing import Protocol
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 
 class FailureCounter(Protocol):
@@ -46,21 +47,35 @@ class MemoryFailureCounter:
 
 
 class RedisFailureCounter:
+    """Shared counts; while Redis is unreachable each process counts on its own, so logins
+    keep working and guessing stays limited (per process) instead of failing open or erroring."""
+
     def __init__(self, redis: Redis, window_seconds: int, prefix: str = "loanline:fail:") -> None:
         self._redis = redis
         self._window = window_seconds
         self._prefix = prefix
+        self._fallback = MemoryFailureCounter(window_seconds)
 
     def failures(self, key: str) -> int:
-        return int(self._redis.get(self._prefix + key) or 0)
+        try:
+            return int(self._redis.get(self._prefix + key) or 0)
+        except RedisError:
+            return self._fallback.failures(key)
 
     def record_failure(self, key: str) -> int:
-        pipe = self._redis.pipeline()
-        pipe.incr(self._prefix + key)
-        # NX: the window starts at the first failure and is not extended by later ones
-        pipe.expire(self._prefix + key, self._window, nx=True)
-        count, _ = pipe.execute()
-        return int(count)
+        try:
+            pipe = self._redis.pipeline()
+            pipe.incr(self._prefix + key)
+            # NX: the window starts at the first failure and is not extended by later ones
+            pipe.expire(self._prefix + key, self._window, nx=True)
+            count, _ = pipe.execute()
+            return int(count)
+        except RedisError:
+            return self._fallback.record_failure(key)
 
     def reset(self, key: str) -> None:
-        self._redis.delete(self._prefix + key)
+        self._fallback.reset(key)
+        try:
+            self._redis.delete(self._prefix + key)
+        except RedisError:
+            pass

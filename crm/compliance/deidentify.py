@@ -1,0 +1,179 @@
+"""De-identified lead datasets for analysts: which columns are dropped, tokenised, generalised or
+kept, the keyed tokens that let two exports join, and the masking report (k-anonymity).
+
+Plain functions over plain values: the export job feeds them rows, no Flask and no ORM objects."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+from crm.compliance.crypto import PiiCipher
+from crm.leads.cells import neutralise_formula
+from crm.leads.models import FUNNEL
+from crm.leads.schemas import Qualifications
+
+# A group of (age band, gender, city) smaller than this singles people out too easily.
+K_ANONYMITY = 5
+# Retention retires a lead's phone index with this prefix (crm/compliance/retention.py); such a
+# lead has no phone left to tokenise.
+RETIRED_PREFIX = "retired:"
+
+QUALIFICATIONS = tuple(Qualifications.model_fields)
+DROPPED = ("name", "lead_id", "owner_id", "purpose", "remark", "lost_reason", "birth_year")
+TOKENISED = ("phone", "id_number")
+GENERALISED = {"birth_year": "age_band", "created_at": "created_month"}
+# kept as they are, in the lead's columns of the same name
+PLACES = ("gender", "city", "province", "carrier", "source")
+KEPT = (*PLACES, "stage", "reached_stage", "score", "amount_wanted", "term_months", *QUALIFICATIONS)
+HEADER = ("phone_token", "id_number_token", "age_band", "created_month", *KEPT)
+# lower bounds of the age bands; an analyst needs the band, never the birth year
+_BANDS = (18, 25, 35, 45, 55, 65)
+# hex digits written as letters: a token never contains a run of digits that could be mistaken
+# for (or searched as) a fragment of a phone or ID number, and no spreadsheet reads it as a number
+_LETTERS = bytes.maketrans(b"0123456789abcdef", b"abcdefghijklmnop")
+# The label the token key is derived under; a new version gives unrelated tokens.
+TOKEN_KEY_VERSION = "v1"
+
+
+class Tokenizer:
+    """Keyed tokens for personal values that stay joinable across exports.
+
+    The key is HMAC(blind-index key, label): derived from the PII key material, so the same
+    deployment always gives the same token for the same person, and it survives data-key
+    rotation (the index key is never rotated). A token is a MAC of the blind index under that
+    derived key, never the blind index itself, so a dataset cannot be joined back to the leads
+    table by anyone without the keyring."""
+
+    def __init__(self, cipher: PiiCipher, version: str = TOKEN_KEY_VERSION) -> None:
+        self._key = bytes.fromhex(cipher.blind_index("deidentified-token-key", version))
+
+    def token(self, kind: str, blind_index: str | None) -> str:
+        if not blind_index or blind_index.startswith(RETIRED_PREFIX):
+            return ""
+        # hmac.digest: OpenSSL's one-shot HMAC, several times faster than an HMAC object
+        mac = hmac.digest(self._key, f"{kind}:{blind_index}".encode(), "sha256")
+        # 12 bytes = 96 bits: collisions stay out of reach at 10M people
+        return kind[0].upper() + mac[:12].hex().encode().translate(_LETTERS).decode()
+
+
+def age_band(birth_year: int | None, today: date) -> str:
+    if birth_year is None:
+        return ""
+    age = today.year - birth_year
+    if age < _BANDS[0]:
+        return f"<{_BANDS[0]}"
+    for low, high in pairwise(_BANDS):
+        if age < high:
+            return f"{low}-{high - 1}"
+    return f"{_BANDS[-1]}+"
+
+
+# the lead columns a row of the dataset is made from, in this order
+SOURCE_COLUMNS = (
+    *("phone_bidx", "id_number_bidx", "birth_year", "created_at"),
+    *PLACES,
+    *("stage", "reached_rank", "score", "amount_wanted", "term_months", "qualifications"),
+)
+
+
+def deidentified_row(lead: Sequence[Any], tokens: Tokenizer, today: date) -> list[str]:
+    """One dataset row (HEADER order) from a lead's ("id", *SOURCE_COLUMNS) values.
+
+    `created_at`, `amount_wanted` and `qualifications` may come as the driver returns them (see
+    RAW_COLUMNS): text and floats from SQLite, datetimes and Decimals from PostgreSQL."""
+    # unpacked by position: a million attribute lookups on result rows cost seconds
+    (
+        _,
+        phone,
+        id_number,
+        birth_year,
+        created_at,
+        *places,
+        stage,
+        rank,
+        score,
+        amount,
+        term,
+        quals,
+    ) = lead
+    return [
+        tokens.token("phone", phone),
+        tokens.token("id_number", id_number),
+        age_band(birth_year, today),
+        _month(created_at),
+        # typed by people (a source named "=HYPERLINK(...)"): shown as text, never run
+        *(neutralise_formula(value or "") for value in places),
+        stage,
+        FUNNEL[rank],
+        str(score),
+        "" if amount is None else format(Decimal(str(amount)), ".2f"),
+        "" if term is None else str(term),
+        *_qualifications(quals),
+    ]
+
+
+# Read without SQLAlchemy's per-row conversion: on SQLite, parsing the datetime text, building a
+# Decimal and decoding JSON through the column types cost more than the rest of the export
+# together (bench/deidentified_export.py); the few values needed are taken from the raw form.
+RAW_COLUMNS = frozenset({"created_at", "amount_wanted", "qualifications"})
+
+
+def _month(created_at: str | datetime) -> str:
+    if isinstance(created_at, str):  # SQLite: "2026-11-23 08:00:00.000000", in UTC
+        return created_at[:7]
+    return created_at.astimezone(UTC).strftime("%Y-%m")
+
+
+def _qualifications(stored: str | dict[str, Any] | None) -> list[str]:
+    values = json.loads(stored) if isinstance(stored, str) else stored or {}
+    return [_text(values.get(name)) for name in QUALIFICATIONS]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass
+class MaskingReport:
+    """What was done to the data, and how identifying the quasi-identifiers still are."""
+
+    rows: int = 0
+    dropped: tuple[str, ...] = DROPPED
+    tokenised: tuple[str, ...] = TOKENISED
+    generalised: dict[str, str] = field(default_factory=lambda: dict(GENERALISED))
+    quasi_identifiers: tuple[str, ...] = ("age_band", "gender", "city")
+    k: int = K_ANONYMITY
+    groups: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+    def add(self, row: Sequence[str]) -> None:
+        self.rows += 1
+        # HEADER: age_band is column 2, gender and city are the first kept columns
+        self.groups[row[2], row[4], row[5]] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        sizes = self.groups.values()
+        return {
+            "rows": self.rows,
+            "columns": list(HEADER),
+            "dropped": list(self.dropped),
+            "tokenised": list(self.tokenised),
+            "generalised": self.generalised,
+            "quasi_identifiers": list(self.quasi_identifiers),
+            "groups": len(self.groups),
+            # k-anonymity of the dataset: the smallest group of people who look alike
+            "smallest_group": min(sizes, default=0),
+            "k": self.k,
+            "rows_in_groups_below_k": sum(n for n in sizes if n < self.k),
+        }

@@ -1,0 +1,1 @@
+"""De-identified dataset exports for analysts: produced by a job, downloaded by the same org."""
