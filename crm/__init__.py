@@ -16,6 +16,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from crm.config import Settings
     from crm.extensions import db, runtime, socketio
     from crm.http import register_error_handlers
+    from crm.web import init_web
 
     settings = Settings.from_env(**(config or {}))
     app = Flask(
@@ -38,9 +39,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.configure(settings.database_url)
     runtime.configure(settings)
     socketio.init_app(
-        app, message_queue=settings.redis_url, async_mode="threading", cors_allowed_origins=[]
+        app,
+        message_queue=settings.redis_url,
+        channel=settings.socketio_channel,
+        async_mode="threading",
+        cors_allowed_origins=[],
     )
     _register_blueprints(app)
+    init_web(app)
     _register_namespaces()
     register_error_handlers(app)
     _register_cli(app)
@@ -55,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm import health, jobs_api
     from crm.auth import api as auth_api
     from crm.compliance import api as compliance_api
+    from crm.exports import api as exports_api
     from crm.followups import api as followups_api
     from crm.leads import api as leads_api
     from crm.notifications import api as notifications_api
@@ -62,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.pools import api as pools_api
     from crm.pools import assign_api
     from crm.reports import api as reports_api
+    from crm.scoring import api as scoring_api
     from dialer import api as dialer_api
 
     for module in (
@@ -70,12 +78,14 @@ def _register_blueprints(app: Flask) -> None:
         orgs_api,
         leads_api,
         compliance_api,
+        exports_api,
         jobs_api,
         notifications_api,
         assign_api,
         followups_api,
         pools_api,
         reports_api,
+        scoring_api,
         dialer_api,
     ):
         app.register_blueprint(module.bp)

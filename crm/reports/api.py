@@ -1,4 +1,4 @@
-"""Report endpoints: the conversion funnel, agent productivity and channel ROI."""
+"""Report endpoints: the conversion funnel, agent productivity, channel ROI and the day by hour."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.http import ApiBlueprint
 from crm.reports.funnel import channel_report, funnel_report
+from crm.reports.hourly import hourly_report
 from crm.reports.productivity import agent_report
 from crm.reports.schemas import (
     AgentReportOut,
     ChannelReportOut,
     FunnelArgs,
     FunnelReportOut,
+    HourlyArgs,
+    HourlyOut,
     PeriodArgs,
 )
 from crm.reports.service import resolve_period
@@ -45,3 +48,9 @@ def channels(session: Session, actor: Actor, query: PeriodArgs):
     """Per source: leads created in [from, to), their cost, applications and disbursed loans."""
     period = resolve_period(session, actor, query.from_, query.to)
     return channel_report(session, actor, period)
+
+
+@bp.endpoint("/reports/hourly", query=HourlyArgs, response=HourlyOut, permission="reports:read")
+def hourly(session: Session, actor: Actor, query: HourlyArgs):
+    """One day hour by hour for the visible orgs: calls, connected calls, disbursed leads."""
+    return hourly_report(session, actor, query.day)

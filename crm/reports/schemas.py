@@ -90,6 +90,11 @@ class AgentRowOut(Response):
     followups: int
     applications: int = Field(description="leads this user moved to `applied` in the period")
     disbursed_amount: Decimal = Field(description="0.00 until loans exist")
+    available_seconds: int = Field(description="time in the `available` state in the period")
+    dialing_seconds: int
+    on_call_seconds: int
+    wrap_up_seconds: int
+    break_seconds: int
 
 
 class AgentReportOut(Response):
@@ -110,3 +115,22 @@ class ChannelRowOut(Response):
 class ChannelReportOut(Response):
     period: PeriodOut
     channels: list[ChannelRowOut]
+
+
+class HourlyArgs(QueryArgs):
+    day: date | None = Field(
+        None, alias="date", description="the day, in your org's time zone; default today"
+    )
+
+
+class HourOut(Response):
+    hour: int = Field(description="0-23, local time")
+    calls: int = Field(description="dial attempts started in the hour")
+    connected: int = Field(description="of those, answered")
+    disbursed: int = Field(description="leads moved to disbursed in the hour")
+
+
+class HourlyOut(Response):
+    day: date
+    timezone: str
+    hours: list[HourOut]

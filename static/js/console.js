@@ -1,0 +1,253 @@
+// The agent console: wires the lead card, work lists, call panel and notices to the /dialer
+// socket and the keyboard. Every change of a call arrives as an event; buttons only ask.
+import { api } from './api.js';
+import { t } from './i18n.js';
+import { el, formatTime, toast } from './ui.js';
+import { connectLive } from './socket.js';
+import { agentStateLabels, noticeMessage, refusalMessage } from './console_labels.js';
+import { loadLead, renderLead, renderTimeline } from './console_lead.js';
+import { WorkLists } from './console_lists.js';
+import { CallPanel, DispositionForm } from './console_call.js';
+
+const $ = (selector) => document.querySelector(selector);
+const config = JSON.parse($('#console-data').textContent);
+const NOTICE_POLL_MS = 60000;
+
+const view = {
+  lead: null,
+  agentState: sessionStorage.getItem('agent_state') || 'available',
+  seenNotices: new Set(),
+  noticesLoaded: false,
+};
+const panel = new CallPanel($('#call-panel'));
+const form = new DispositionForm($('#disposition-form'), { transitions: config.transitions });
+const lists = new WorkLists($('#work-lists'), { onOpen: openLead, onClaimed: (lead) => openLead(lead.id) });
+const live = connectLive(
+  '/dialer',
+  {
+    call_state: onCallState,
+    screen_pop: onScreenPop,
+    lead_assigned: ({ lead }) => {
+      toast(`${t('New lead for you')}: ${lead.name_masked || ''} ${lead.phone_masked}`, 'info');
+      lists.refresh();
+    },
+    // auto mode: after each outcome the server dials the next lead and says which
+    auto_dial: ({ lead }) => showLead(lead),
+    notice: (notice) => {
+      if (notice.code === 'auto_mode_stopped') $('#auto-mode').checked = false;
+      addNotices([{ ...notice, message: noticeMessage(notice), created_at: new Date().toISOString() }], true);
+    },
+  },
+  onLiveStatus,
+);
+
+async function openLead(leadId) {
+  try {
+    const { lead, events, followups } = await loadLead(leadId);
+    showLead(lead);
+    renderTimeline($('#timeline'), events, followups);
+  } catch (err) {
+    toast(err.message, 'error');
+  }
+}
+
+function showLead(lead) {
+  view.lead = lead;
+  renderLead($('#lead-card'), lead);
+  form.forLead(lead);
+  $('#console-main').dataset.hasLead = 'true';
+}
+
+function onCallState(data) {
+  const isNew = panel.update(data);
+  if (isNew) {
+    form.enable(false);
+    $('#screen-pop').hidden = true;
+  }
+  // a call the server started for us (auto mode after wrap-up) brings its lead to the front
+  if (isNew && (!view.lead || view.lead.id !== data.lead_id)) openLead(data.lead_id);
+  if (data.state === 'ended') {
+    form.enable(true);
+    openLead(data.lead_id);
+  }
+}
+
+function onScreenPop({ lead }) {
+  showLead(lead);
+  const pop = $('#screen-pop');
+  pop.querySelector('[data-pop-who]').textContent = `${lead.name_masked || ''} ${lead.phone_masked}`;
+  pop.querySelector('[data-pop-where]').textContent = [lead.city, lead.source].filter(Boolean).join(' · ');
+  pop.hidden = false;
+}
+
+function onLiveStatus(status) {
+  const badge = $('#live-status');
+  badge.dataset.status = status;
+  badge.textContent = {
+    connecting: t('Connecting…'),
+    connected: t('Dialer connected'),
+    reconnecting: t('Reconnecting…'),
+    refused: t('Dialer refused the connection'),
+  }[status];
+  // the server puts a reconnected agent offline and out of auto mode; restore the state they
+  // had chosen, but never start dialing by itself
+  if (status === 'connected') {
+    $('#auto-mode').checked = false;
+    setAgentState(view.agentState);
+  }
+}
+
+async function setAgentState(state) {
+  const answer = await live.call('agent_state', { state });
+  if (!answer.ok) {
+    toast(refusalMessage(answer), 'error');
+    return;
+  }
+  view.agentState = state;
+  sessionStorage.setItem('agent_state', state);
+  for (const button of document.querySelectorAll('[data-agent-state]')) {
+    button.setAttribute('aria-pressed', String(button.dataset.agentState === state));
+  }
+  $('#my-state').textContent = agentStateLabels()[state];
+}
+
+function mustBeFree() {
+  if (panel.active) toast(t('Finish your current call first'), 'error');
+  else if (panel.awaitingOutcome) toast(t('Record the outcome of the last call first'), 'error');
+  else return true;
+  return false;
+}
+
+async function dial() {
+  if (!view.lead) return toast(t('Open a lead first'), 'error');
+  if (!mustBeFree()) return;
+  // a public lead dialled from preview becomes ours only if the callee answers
+  const answer = await live.call('dial', { lead_id: view.lead.id, claim_on_connect: view.lead.pool === 'public' });
+  if (!answer.ok) toast(refusalMessage(answer), 'error');
+}
+
+async function hangup() {
+  if (panel.active) {
+    const answer = await live.call('hangup', { call_id: panel.call.id });
+    if (!answer.ok) toast(refusalMessage(answer), 'error');
+  }
+}
+
+/** Preview dialing: the best public lead comes to the front; D dials it. */
+async function nextLead() {
+  if (!mustBeFree()) return;
+  const answer = await live.call('next_lead', {});
+  if (!answer.ok) return toast(refusalMessage(answer), 'error');
+  panel.clear();
+  openLead(answer.lead.id);
+}
+
+/** Auto (power) mode: the server dials the best lead now and the next after each outcome. */
+async function toggleAutoMode() {
+  const box = $('#auto-mode');
+  if (box.checked && !mustBeFree()) {
+    box.checked = false;
+    return;
+  }
+  const answer = await live.call('auto_mode', { enabled: box.checked });
+  if (!answer.ok) {
+    box.checked = false;
+    return toast(refusalMessage(answer), 'error');
+  }
+  if (answer.lead) {
+    panel.clear();
+    showLead(answer.lead);
+  }
+}
+
+async function saveDisposition(event) {
+  event.preventDefault();
+  if (!panel.awaitingOutcome) return toast(t('There is no ended call to record'), 'error');
+  const { payload, error } = form.values(panel.call.id);
+  if (error) return toast(error, 'error');
+  const { leadId } = panel.call;
+  const answer = await live.call('disposition', payload);
+  if (!answer.ok) return toast(refusalMessage(answer), 'error');
+  toast(t('Outcome saved'), 'success');
+  form.reset();
+  // in auto mode the next call may already be dialing: leave it in front of the agent
+  if (panel.call.id === payload.call_id) {
+    $('#screen-pop').hidden = true;
+    panel.disposed();
+    form.enable(false);
+    await openLead(leadId);
+  }
+  lists.refresh();
+}
+
+async function loadNotices() {
+  try {
+    const page = await api.get('notifications', { per_page: 20 });
+    // the first load fills the list quietly; later ones announce what arrived meanwhile
+    addNotices(page.items.slice().reverse(), view.noticesLoaded);
+    view.noticesLoaded = true;
+  } catch (err) {
+    toast(err.message, 'error');
+  }
+}
+
+// A notice pushed live is stored too (without its id in the push): the same code, text and
+// leads are the same notice when the next poll brings it back.
+function noticeKey(n) {
+  return JSON.stringify([n.code, n.message, n.lead_ids || (n.data && n.data.lead_ids) || []]);
+}
+
+function addNotices(notices, announce) {
+  const list = $('#notices');
+  for (const n of notices) {
+    if (view.seenNotices.has(noticeKey(n))) continue;
+    view.seenNotices.add(noticeKey(n));
+    if (announce && !n.read_at) toast(n.message, 'warning');
+    list.prepend(
+      el('li', { class: `notice notice-${n.code}` }, el('time', {}, formatTime(n.created_at)), el('span', {}, n.message)),
+    );
+  }
+  $('#notice-count').textContent = String(list.children.length);
+}
+
+// Single keys work anywhere but in a text field; Ctrl+Enter saves from inside the form too.
+const KEYS = {
+  d: dial,
+  h: hangup,
+  n: nextLead,
+  b: () => setAgentState(view.agentState === 'break' ? 'available' : 'break'),
+};
+
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    saveDisposition(event);
+    return;
+  }
+  const typing = event.target.closest('input[type=text], input:not([type]), textarea, select, input[type=datetime-local]');
+  if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+  if (/^[1-9]$/.test(event.key)) {
+    form.choose(Number(event.key) - 1);
+    return;
+  }
+  const action = KEYS[event.key.toLowerCase()];
+  if (action) {
+    event.preventDefault();
+    action();
+  }
+});
+
+for (const button of document.querySelectorAll('[data-agent-state]')) {
+  button.addEventListener('click', () => setAgentState(button.dataset.agentState));
+}
+$('#dial').addEventListener('click', dial);
+$('#hangup').addEventListener('click', hangup);
+$('#next-lead').addEventListener('click', nextLead);
+$('#auto-mode').addEventListener('change', toggleAutoMode);
+$('#disposition-form').addEventListener('submit', saveDisposition);
+$('#screen-pop-close').addEventListener('click', () => {
+  $('#screen-pop').hidden = true;
+});
+form.enable(false);
+lists.show('due');
+loadNotices();
+setInterval(loadNotices, NOTICE_POLL_MS);

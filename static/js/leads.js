@@ -1,0 +1,224 @@
+// The lead list: filters kept in the URL, sortable columns, paging, and managers' bulk actions.
+import { api } from './api.js';
+import { t } from './i18n.js';
+import { el, formatTime, pageData, showError, toast, watchJob } from './ui.js';
+import { stageLabels } from './console_labels.js';
+
+const $ = (selector) => document.querySelector(selector);
+const config = pageData('leads-page');
+const filters = $('#lead-filters');
+const tbody = $('#lead-table tbody');
+const FILTER_NAMES = ['q', 'pool', 'stage', 'source', 'city', 'owner_id', 'min_score', 'sort'];
+const DEFAULTS = { pool: 'all', sort: '-created_at' };
+// roles that work leads, so a manager is offered only people who can own one
+const OWNER_ROLES = new Set(['agent', 'team_lead', 'partner_agent']);
+const PER_PAGE = 50;
+const owners = new Map();
+const selected = new Set();
+let page = 1;
+
+function currentFilters() {
+  const values = {};
+  for (const name of FILTER_NAMES) {
+    const value = filters.elements[name].value.trim();
+    if (value && value !== DEFAULTS[name]) values[name] = value;
+  }
+  return values;
+}
+
+function fillFromUrl() {
+  const params = new URLSearchParams(window.location.search);
+  for (const name of FILTER_NAMES) {
+    if (params.has(name)) filters.elements[name].value = params.get(name);
+  }
+  page = Number(params.get('page') || 1);
+}
+
+function ownerName(ownerId) {
+  if (ownerId === null) return t('Public pool');
+  if (ownerId === config.user_id) return t('Me');
+  return owners.get(ownerId) || `#${ownerId}`;
+}
+
+function row(lead) {
+  const stages = stageLabels();
+  const check = config.can_assign
+    ? el('td', {}, el('input', {
+        type: 'checkbox',
+        'aria-label': t('Select'),
+        checked: selected.has(lead.id),
+        onchange: (event) => toggle(lead.id, event.target.checked),
+      }))
+    : null;
+  return el('tr', { dataset: { leadId: lead.id } },
+    check,
+    el('td', {}, el('a', { href: `/leads/${lead.id}` }, lead.name_masked || t('Unnamed'))),
+    el('td', { class: 'phone', 'data-testid': 'lead-phone' }, lead.phone_masked),
+    el('td', {}, lead.city || ''),
+    el('td', {}, lead.source),
+    el('td', {}, stages[lead.stage] || lead.stage),
+    el('td', { class: 'num score' }, String(lead.score)),
+    el('td', {}, el('span', { class: lead.pool === 'public' ? 'badge public' : 'badge' }, ownerName(lead.owner_id))),
+    el('td', {}, formatTime(lead.created_at)),
+    el('td', {}, formatTime(lead.last_followup_at)),
+  );
+}
+
+function toggle(leadId, on) {
+  if (on) selected.add(leadId);
+  else selected.delete(leadId);
+  showSelection();
+}
+
+function showSelection() {
+  const count = $('#selected-count');
+  if (count) count.textContent = t('%(count)s selected', { count: selected.size });
+}
+
+async function load() {
+  const params = { ...currentFilters(), page, per_page: PER_PAGE };
+  const query = new URLSearchParams(page > 1 ? { ...currentFilters(), page } : currentFilters()).toString();
+  history.replaceState(null, '', query ? `?${query}` : window.location.pathname);
+  $('#list-error').hidden = true;
+  let result;
+  tbody.ariaBusy = 'true';
+  try {
+    result = await api.get('leads', params);
+  } catch (error) {
+    tbody.replaceChildren();
+    showError(error, $('#list-error'));
+    return;
+  } finally {
+    tbody.ariaBusy = null;
+  }
+  tbody.replaceChildren(...result.items.map(row));
+  showSort();
+  if (!result.items.length) {
+    tbody.append(el('tr', {}, el('td', { colspan: 10, class: 'empty' }, t('No leads match these filters.'))));
+  }
+  const pages = Math.max(1, Math.ceil(result.total / PER_PAGE));
+  $('#total').textContent = result.total_capped
+    ? t('%(count)s+ leads', { count: result.total })
+    : t('%(count)s leads', { count: result.total });
+  $('#page-number').textContent = t('Page %(page)s of %(pages)s', { page, pages });
+  $('#prev-page').disabled = page <= 1;
+  $('#next-page').disabled = page >= pages;
+  for (const format of ['csv', 'xlsx']) {
+    const link = $(`#export-${format}`);
+    if (link) link.href = api.url('leads/export', { ...currentFilters(), format });
+  }
+}
+
+async function loadOwners() {
+  if (!config.can_list_users) return;
+  const users = await api.get('users', { per_page: 200 });
+  const assignTo = $('#assign-to');
+  const ownerFilter = filters.elements.owner_id;
+  for (const user of users.items) {
+    owners.set(user.id, user.display_name);
+    ownerFilter.append(el('option', { value: user.id }, user.display_name));
+    if (assignTo && user.active && OWNER_ROLES.has(user.role)) {
+      assignTo.append(el('option', { value: user.id }, user.display_name));
+    }
+  }
+  if (new URLSearchParams(window.location.search).has('owner_id')) fillFromUrl();
+}
+
+async function assignSelected() {
+  if (!selected.size) return toast(t('Select leads first'), 'error');
+  try {
+    const result = await api.post('leads/assign', {
+      lead_ids: [...selected],
+      to_user_id: Number($('#assign-to').value),
+    });
+    toast(t('%(assigned)s assigned, %(skipped)s skipped', {
+      assigned: result.assigned.length, skipped: result.skipped.length,
+    }), 'success');
+    selected.clear();
+    showSelection();
+    load();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function releaseSelected() {
+  if (!selected.size) return toast(t('Select leads first'), 'error');
+  const failures = [];
+  for (const leadId of selected) {
+    try {
+      await api.post(`leads/${leadId}/release`, { reason: t('Released from the lead list') });
+    } catch (error) {
+      failures.push(`#${leadId}: ${error.message}`);
+    }
+  }
+  toast(failures.length ? failures.join('; ') : t('Released to the public pool'), failures.length ? 'error' : 'success');
+  selected.clear();
+  showSelection();
+  load();
+}
+
+async function importSheet(event) {
+  event.preventDefault();
+  const form = event.target;
+  try {
+    const { job_id: jobId } = await api.upload('leads/import', new FormData(form));
+    const job = await watchJob(jobId, $('#import-progress'));
+    const r = job.result || {};
+    toast(t('Imported %(created)s, %(duplicates)s duplicates, %(invalid)s invalid', {
+      created: r.created ?? 0, duplicates: r.duplicates ?? 0, invalid: (r.invalid || []).length,
+    }), 'success');
+    load();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+function showSort() {
+  const sort = filters.elements.sort.value;
+  for (const button of document.querySelectorAll('button.sort')) {
+    const key = button.dataset.sort;
+    const state = { [key]: 'ascending', [`-${key}`]: 'descending' }[sort];
+    if (state) button.closest('th').setAttribute('aria-sort', state);
+    else button.closest('th').removeAttribute('aria-sort');
+  }
+}
+
+function sortBy(key) {
+  const sort = filters.elements.sort;
+  sort.value = sort.value === `-${key}` ? key : `-${key}`;
+  page = 1;
+  load();
+}
+
+function init() {
+  const stages = stageLabels();
+  const stageSelect = filters.elements.stage;
+  for (const stage of stageSelect.dataset.stages.split(',')) {
+    stageSelect.append(el('option', { value: stage }, stages[stage] || stage));
+  }
+  fillFromUrl();
+  filters.addEventListener('submit', (event) => { event.preventDefault(); page = 1; load(); });
+  filters.addEventListener('reset', () => setTimeout(() => { page = 1; load(); }));
+  for (const button of document.querySelectorAll('button.sort')) {
+    button.addEventListener('click', () => sortBy(button.dataset.sort));
+  }
+  $('#prev-page').addEventListener('click', () => { page -= 1; load(); });
+  $('#next-page').addEventListener('click', () => { page += 1; load(); });
+  if (config.can_assign) {
+    $('#select-all').addEventListener('change', (event) => {
+      for (const box of tbody.querySelectorAll('input[type=checkbox]')) {
+        box.checked = event.target.checked;
+        toggle(Number(box.closest('tr').dataset.leadId), event.target.checked);
+      }
+    });
+    $('#assign-selected').addEventListener('click', assignSelected);
+    $('#release-selected').addEventListener('click', releaseSelected);
+    showSelection();
+  }
+  const importForm = $('#import-form');
+  if (importForm) importForm.addEventListener('submit', importSheet);
+  loadOwners().catch(showError).finally(load);
+}
+
+init();
