@@ -3,6 +3,7 @@ process), process memory in the embedded single-process mode."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Protocol
@@ -75,7 +76,5 @@ class RedisFailureCounter:
 
     def reset(self, key: str) -> None:
         self._fallback.reset(key)
-        try:
+        with contextlib.suppress(RedisError):
             self._redis.delete(self._prefix + key)
-        except RedisError:
-            pass

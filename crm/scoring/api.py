@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.db import after_commit
-from crm.extensions import runtime
 from crm.http import ApiBlueprint
 from crm.leads.schemas import JobAccepted
 from crm.scoring.runs import target_org
 from crm.scoring.schemas import RescoreRequest
+from workers.jobs import score_leads
 
 bp = ApiBlueprint("scoring", __name__, tag="scoring")
 
@@ -31,18 +31,8 @@ def rescore(session: Session, actor: Actor, body: RescoreRequest):
     job_id = uuid4().hex
     after_commit(
         session,
-        lambda: runtime.jobs.enqueue(
-            "workers.jobs.score_leads.run",
-            job_id,
-            org_id,
-            body.min_lead_id,
-            body.max_lead_id,
-            actor.user_id,
-            org_id=org_id,
-            user_id=actor.user_id,
-            queue="scoring",
-            job_id=job_id,
-            description=f"re-score org {org_id}",
+        lambda: score_leads.start(
+            org_id, actor.user_id, body.min_lead_id, body.max_lead_id, job_id=job_id
         ),
     )
     return JobAccepted(job_id=job_id)

@@ -5,8 +5,13 @@ job was found abandoned) resume the run where its last committed batch ended."""
 
 from __future__ import annotations
 
+from uuid import uuid4
+
+from sqlalchemy import select
+
 from crm.auth.actor import SYSTEM
-from crm.extensions import db
+from crm.extensions import db, runtime
+from crm.orgs.models import Org
 from crm.scoring import runs
 from workers.progress import report
 
@@ -27,3 +32,34 @@ def run(
         progress=report,
         batch_size=batch_size,
     )
+
+
+def start(
+    org_id: int,
+    requested_by: int | None = None,
+    min_lead_id: int | None = None,
+    max_lead_id: int | None = None,
+    job_id: str | None = None,
+) -> str:
+    """Queue a re-score run of an org; its job id is the run id."""
+    job_id = job_id or uuid4().hex
+    return runtime.jobs.enqueue(
+        "workers.jobs.score_leads.run",
+        job_id,
+        org_id,
+        min_lead_id,
+        max_lead_id,
+        requested_by,
+        org_id=org_id,
+        user_id=requested_by,
+        queue="scoring",
+        job_id=job_id,
+        description=f"re-score org {org_id}",
+    )
+
+
+def start_daily() -> list[str]:
+    """Re-score every org (daily), so each source's conversion figures stay current."""
+    with db.unit_of_work(SYSTEM, readonly=True) as session:
+        org_ids = list(session.scalars(select(Org.id).order_by(Org.id)))
+    return [start(org_id) for org_id in org_ids]
