@@ -5,6 +5,7 @@ job finds the stored result of the first run instead of importing twice."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -129,9 +130,9 @@ def run_import(
     sources: set[str] = set()
     for done, batch in enumerate(_batches(sheet.rows), start=1):
         prepared = _prepare_batch(vault, batch, upload.org_id, actor, options, now, tally, seen)
-        fresh = _drop_stored(session, upload.org_id, prepared, tally)
+        fresh, other_orgs = _drop_stored(session, upload.org_id, prepared, tally)
         if fresh:
-            insert_scored_leads(session, upload.org_id, fresh, now)
+            insert_scored_leads(session, upload.org_id, fresh, now, other_orgs)
             sources.update(row["source"] for row in fresh)
         tally.created += len(fresh)
         progress(min(done * BATCH_ROWS, tally.rows) / max(tally.rows, 1))
@@ -176,19 +177,28 @@ def _prepare_batch(
 
 def _drop_stored(
     session: Session, org_id: int, prepared: list[tuple[int, dict[str, Any]]], tally: ImportTally
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The rows whose phone this org does not hold yet, and how many other orgs hold each."""
     if not prepared:
-        return []
+        return [], {}
     # By phone alone (ix_leads_phone_bidx), keeping this org's rows here: the import's own rows
     # are invisible to the planner's statistics until it commits, so with org_id in the WHERE
     # PostgreSQL walked an org_id-first index over every row imported so far, once per batch.
+    # The other orgs' matches are the scoring's cross-org duplicates factor: one lookup serves both.
     leads = Lead.__table__
     matches = session.execute(
         select(leads.c.phone_bidx, leads.c.id, leads.c.org_id).where(
             leads.c.phone_bidx.in_([c["phone_bidx"] for _, c in prepared])
         )
     )
-    stored = {bidx: lead_id for bidx, lead_id, owner_org in matches if owner_org == org_id}
+    stored: dict[str, int] = {}
+    holders: defaultdict[str, set[int]] = defaultdict(set)
+    for bidx, lead_id, owner_org in matches:
+        if owner_org == org_id:
+            stored[bidx] = lead_id
+        else:
+            holders[bidx].add(owner_org)
+    other_orgs = {bidx: len(orgs) for bidx, orgs in holders.items()}
     fresh = []
     for row_number, columns in prepared:
         lead_id = stored.get(columns["phone_bidx"])
@@ -196,7 +206,7 @@ def _drop_stored(
             fresh.append(columns)
         else:
             tally.add_duplicate(row_number, "database", lead_id=lead_id)
-    return fresh
+    return fresh, other_orgs
 
 
 def draft_from_row(values: dict[str, str], options: ImportOptions, now: datetime) -> LeadDraft:

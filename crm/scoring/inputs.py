@@ -150,11 +150,15 @@ def contexts(
     now: datetime,
     *,
     engagement: bool = True,
+    other_orgs: Mapping[str, int] | None = None,
 ) -> list[Context]:
     """A Context per row (rows have `id` and `phone_bidx`); three grouped queries in all.
-    `engagement=False` for leads not stored yet (an import's), which have no history."""
+    `engagement=False` for leads not stored yet (an import's), which have no history;
+    `other_orgs` when the caller already counted them (the import's duplicate lookup)."""
     bidx = [r["phone_bidx"] if isinstance(r, Mapping) else r.phone_bidx for r in rows]
-    others = other_orgs_by_phone(session, org.org_id, bidx)
+    others = (
+        other_orgs if other_orgs is not None else other_orgs_by_phone(session, org.org_id, bidx)
+    )
     followups: dict[int, int] = {}
     answered: dict[int, int] = {}
     if engagement:

@@ -6,7 +6,7 @@ figures, one cross-org duplicate lookup, and (for stored leads) two activity cou
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -53,9 +53,12 @@ def score_rows(
     now: datetime,
     *,
     stored: bool = True,
+    other_orgs: Mapping[str, int] | None = None,
 ) -> list[Score]:
     """Scores for `rows` (Leads, FACT_COLUMNS rows, or an import's column dicts if not `stored`)."""
-    contexts = inputs.contexts(session, org, rows, rates, now, engagement=stored)
+    contexts = inputs.contexts(
+        session, org, rows, rates, now, engagement=stored, other_orgs=other_orgs
+    )
     scorer = Scorer(org.settings)
     return [
         scorer.score(inputs.facts_of(row), context)
@@ -64,7 +67,11 @@ def score_rows(
 
 
 def insert_scored_leads(
-    session: Session, org_id: int, rows: list[dict[str, Any]], now: datetime | None = None
+    session: Session,
+    org_id: int,
+    rows: list[dict[str, Any]],
+    now: datetime | None = None,
+    other_orgs: Mapping[str, int] | None = None,
 ) -> None:
     """The import's insert: score the new leads' column dicts in bulk and insert them with their
     score (Core executemany: the ORM's bulk path costs ~80% more per row and adds nothing here).
@@ -79,7 +86,9 @@ def insert_scored_leads(
         )
     org, rates = cache[org_id]
     for row, score in zip(
-        rows, score_rows(session, org, rows, rates, now, stored=False), strict=True
+        rows,
+        score_rows(session, org, rows, rates, now, stored=False, other_orgs=other_orgs),
+        strict=True,
     ):
         row["score"] = score.value
     session.execute(insert(_leads), rows)

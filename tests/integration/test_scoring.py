@@ -154,6 +154,25 @@ def test_imported_leads_are_scored_with_a_breakdown(client, manager):
     )
 
 
+def test_an_import_scores_a_number_held_by_another_org_lower(client, auth, make, org, manager):
+    create(client, auth.login("manager", org=make.org(cities=["北京"])), "13800001008")
+    sheet = "姓名,手机号码,城市\n张三,13800001007,北京\n李四,13800001008,北京\n"
+    response = client.post(
+        "/api/v1/leads/import",
+        data={"file": (io.BytesIO(sheet.encode()), "leads.csv")},
+        headers=manager,
+    )
+    assert response.status_code == 202, response.json
+
+    # the list shows the score the import stored, before any lead is opened and re-scored
+    listed = client.get("/api/v1/leads?sort=-score", headers=manager).json["items"]
+    listed = [lead for lead in listed if lead["org_id"] == org.id]  # HQ sees every org
+    alone, shared = (lead["score"] for lead in listed)
+    assert [lead["phone_masked"][-4:] for lead in listed] == ["1007", "1008"]
+    assert alone - shared == 3  # the duplicates factor: 5 points alone, 2 with one other org
+    assert detail(client, manager, listed[1]["id"])["score"] == shared
+
+
 def test_an_org_rescore_learns_source_conversion_and_marks_every_lead(client, auth, make):
     # a weak prior, so six leads are evidence enough
     settings = OrgSettings(scoring=ScoringSettings(prior_leads=1)).model_dump()
