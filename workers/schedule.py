@@ -71,13 +71,6 @@ SCHEDULE: tuple[Periodic, ...] = (
         queue="reports",
         interval=timedelta(hours=1),
     ),
-    # source conversion is learned from each org's last re-score run: daily keeps it current
-    Periodic(
-        name="rescore-orgs",
-        func="workers.jobs.score_leads.start_daily",
-        queue="scoring",
-        interval=timedelta(days=1),
-    ),
     # retention is counted in days (730 by default)
     Periodic(
         name="retention",

@@ -15,8 +15,6 @@ from crm.orgs.schemas import OrgSettings
 from crm.scoring import runs
 from crm.scoring.models import LeadScore, ScoringRun
 from crm.scoring.settings import ScoringSettings
-from workers.jobs import score_leads
-from workers.schedule import SCHEDULE
 
 pytestmark = pytest.mark.integration
 
@@ -254,17 +252,3 @@ def test_weights_changed_in_the_org_settings_apply_at_the_next_scoring(client, o
     won = sum(f["points"] for f in lead["score_breakdown"])
     assert lead["score"] == round(100 * won / 110)  # the points won out of the new weights' sum
 
-
-def test_the_daily_rescore_runs_once_over_every_org(client, make):
-    orgs = [make.org(cities=["北京"]), make.org("partner", cities=["成都"])]
-    for org in orgs:
-        make.lead(org)
-        make.lead(org)
-
-    job_ids = score_leads.start_daily()
-
-    assert len(job_ids) == len(set(job_ids)) >= 2
-    for org in orgs:
-        marks = {(run_id, n) for *_, run_id, n in scores_in(org.id)}
-        assert len(marks) == 1 and marks <= {(job_id, 1) for job_id in job_ids}
-    assert "workers.jobs.score_leads.start_daily" in {job.func for job in SCHEDULE}

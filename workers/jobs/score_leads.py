@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from sqlalchemy import select
-
 from crm.auth.actor import SYSTEM
 from crm.extensions import db, runtime
-from crm.orgs.models import Org
 from crm.scoring import runs
 from workers.progress import report
 
@@ -56,10 +53,3 @@ def start(
         job_id=job_id,
         description=f"re-score org {org_id}",
     )
-
-
-def start_daily() -> list[str]:
-    """Re-score every org (daily), so each source's conversion figures stay current."""
-    with db.unit_of_work(SYSTEM, readonly=True) as session:
-        org_ids = list(session.scalars(select(Org.id).order_by(Org.id)))
-    return [start(org_id) for org_id in org_ids]
