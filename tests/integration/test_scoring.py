@@ -251,4 +251,3 @@ def test_weights_changed_in_the_org_settings_apply_at_the_next_scoring(client, o
     assert factor(lead, "qualifications")["max_points"] == 40
     won = sum(f["points"] for f in lead["score_breakdown"])
     assert lead["score"] == round(100 * won / 110)  # the points won out of the new weights' sum
-
