@@ -18,7 +18,6 @@ from crm.errors import DomainError
 from crm.extensions import db, runtime
 from crm.http import client_ip, error_response
 from crm.orgs.models import Org, User
-from crm.tenancy import ALL_ORGS
 from crm.web.security import (
     ACCESS_COOKIE,
     REFRESH_COOKIE,
@@ -63,10 +62,7 @@ def _load_user(token: str) -> WebUser:
     with db.unit_of_work(provisional, readonly=True) as session:
         actor = auth_service.refresh_actor(session, provisional)
         user, org = session.execute(
-            select(User, Org)
-            .join(Org, Org.id == User.org_id)
-            .where(User.id == actor.user_id)
-            .execution_options(**ALL_ORGS)
+            select(User, Org).join(Org, Org.id == User.org_id).where(User.id == actor.user_id)
         ).one()
         return WebUser(actor, user.username, user.display_name, org.name, org.kind)
 
