@@ -27,10 +27,9 @@ class LeadScore(TenantMixin, Base):
     # [[factor, points, max_points, detail], ...] (crm.scoring.rules.Score.stored)
     breakdown: Mapped[list[Any]] = mapped_column(JSON)
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # the org re-score run that last scored the lead: a resumed run skips leads it already did
-    run_id: Mapped[str | None] = mapped_column(String(32))
-    # how many org re-score runs have scored the lead; one run adds at most one
-    runs: Mapped[int] = mapped_column(Integer, default=0)
+    # a 64-bit digest of the breakdown: a re-score reads it with the lead and rewrites only the
+    # breakdowns that changed (a nightly re-score of a million leads changes few)
+    fingerprint: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ScoringRun(TenantMixin, Base):
@@ -54,6 +53,25 @@ class ScoringRun(TenantMixin, Base):
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_scoring_runs_org_id_started_at", "org_id", "started_at"),)
+
+
+class ScoringBatch(Base):
+    """One committed batch of a run, written in the batch's own transaction: the batches of a
+    run cover its leads' ids without overlap, which is the proof that a run resumed after a
+    crash scored every lead exactly once."""
+
+    __tablename__ = "scoring_batches"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("scoring_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    first_lead_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    last_lead_id: Mapped[int] = mapped_column(BigId)
+    leads: Mapped[int] = mapped_column(Integer)
+    # leads whose score moved, and whose breakdown was rewritten
+    changed_scores: Mapped[int] = mapped_column(Integer)
+    changed_breakdowns: Mapped[int] = mapped_column(Integer)
+    scored_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # Indexes on leads that serve scoring (declared here, with the queries that need them):

@@ -7,9 +7,12 @@ import, the request handlers and the benchmark all score through `Scorer`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from hashlib import blake2b
 from typing import Any, NamedTuple
 
 from crm.scoring.settings import FACTORS, ScoringSettings
@@ -53,6 +56,10 @@ class LeadFacts:
     term_months: int | None = None
     purpose: str | None = None
     qualifications: Mapping[str, Any] = field(default_factory=dict)
+    # the lead's surroundings, counted by the service in the same read as the lead
+    other_orgs: int = 0  # other orgs holding the same phone number (blind index)
+    recent_followups: int = 0
+    recent_answered_calls: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +72,11 @@ class SourceRates:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """Facts about the lead's surroundings, loaded in bulk by the service."""
+    """What every lead of a batch is scored against: the year, the org's cities, its sources."""
 
     year: int
     org_cities: frozenset[str] = frozenset()
     sources: SourceRates = SourceRates()
-    other_orgs: int = 0  # other orgs holding the same phone number (blind index)
-    recent_followups: int = 0
-    recent_answered_calls: int = 0
 
 
 class FactorScore(NamedTuple):
@@ -88,6 +92,9 @@ class FactorScore(NamedTuple):
 class Score:
     value: int  # 0..100
     factors: tuple[FactorScore, ...]
+    # a 64-bit digest of the stored breakdown, the same in every process: a re-score compares
+    # it with the stored one and rewrites only breakdowns that changed
+    fingerprint: int = 0
 
     def stored(self) -> list[FactorScore]:
         """Kept per lead as JSON: [[factor, points, max_points, detail], ...]."""
@@ -99,30 +106,52 @@ Rule = Callable[[LeadFacts, Context, ScoringSettings], tuple[float, str]]
 
 
 class Scorer:
-    """Scores leads under one org's settings. A factor's result depends on a few inputs only
-    (the source, the age, the qualifications...), and a batch has few distinct ones, so each
-    is worked out once per scorer (the service builds one per batch of leads). The cache assumes
-    one org's cities and source figures, as a batch has."""
+    """Scores leads under one org's settings and context. A factor's result depends on a few
+    inputs only (the source, the age, the qualifications...), and a million leads have few
+    distinct ones, so each is worked out once per scorer; build one per settings and context
+    (a re-score run keeps one for all its batches)."""
 
-    def __init__(self, settings: ScoringSettings) -> None:
+    def __init__(self, settings: ScoringSettings, context: Context) -> None:
         self.settings = settings
+        self.context = context
         # a factor with weight 0 is switched off: the lead's breakdown does not show it at all
-        self._weights = [(name, w) for name in FACTORS if (w := getattr(settings.weights, name))]
-        self._possible = sum(w for _, w in self._weights)
-        self._cache: dict[tuple[Any, ...], FactorScore] = {}
+        self._factors = [
+            (INPUTS[name], {}, name, weight)
+            for name in FACTORS
+            if (weight := getattr(settings.weights, name))
+        ]
+        self._possible = sum(weight for *_, weight in self._factors)
+        self._texts: dict[FactorScore, str] = {}
 
-    def score(self, facts: LeadFacts, context: Context) -> Score:
-        factors, won = [], 0
-        for name, weight in self._weights:
-            key = (name, *INPUTS[name](facts, context))
-            result = self._cache.get(key)
-            if result is None:
-                fraction, detail = RULES[name](facts, context, self.settings)
-                points = round(weight * min(max(fraction, 0.0), 1.0))
-                result = self._cache[key] = FactorScore(name, points, weight, detail)
-            factors.append(result)
-            won += result.points
-        return Score(round(100 * won / self._possible), tuple(factors))
+    def score(self, facts: LeadFacts) -> Score:
+        # the hot loop of a million-lead re-score: a cache look-up per factor, nothing else
+        factors, won, fingerprint = [], 0, 0
+        for inputs_of, cache, name, weight in self._factors:
+            key = inputs_of(facts)
+            cached = cache.get(key)
+            if cached is None:
+                cached = cache[key] = self._work_out(name, weight, facts)
+            factor, digest = cached
+            factors.append(factor)
+            won += factor[1]
+            fingerprint = (fingerprint * _FINGERPRINT_BASE + digest) & _U64
+        if fingerprint >> 63:  # stored as a signed BIGINT
+            fingerprint -= 1 << 64
+        return Score(round(100 * won / self._possible), tuple(factors), fingerprint)
+
+    def stored_text(self, score: Score) -> str:
+        """Score.stored() as JSON text, from each factor result's text, encoded once."""
+        return "[" + ",".join(map(self._texts.__getitem__, score.factors)) + "]"
+
+    def _work_out(self, name: str, weight: int, facts: LeadFacts) -> tuple[FactorScore, int]:
+        fraction, detail = RULES[name](facts, self.context, self.settings)
+        factor = FactorScore(name, round(weight * min(max(fraction, 0.0), 1.0)), weight, detail)
+        text = self._texts[factor] = json.dumps(factor, ensure_ascii=False)
+        return factor, int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+_FINGERPRINT_BASE = 1_000_003
+_U64 = (1 << 64) - 1
 
 
 def breakdown(stored: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -172,17 +201,36 @@ def _qualifications(
     return won, "、".join(named) if named else "无已知资质"
 
 
-def _years_of_income(facts: LeadFacts) -> float | None:
+def _years_of_income(amount: Decimal | None, income: float | None) -> float | None:
     """The amount wanted in years of income, to one decimal; None if either is unknown."""
-    income = _decimal(facts.qualifications.get("monthly_income"))
-    if not income or not facts.amount_wanted:
+    if not income or not amount:
         return None
-    return round(float(facts.amount_wanted) / (float(income) * 12), 1)
+    return round(float(amount) / (income * 12), 1)
+
+
+def _income_inputs(facts: LeadFacts) -> tuple[Any, ...]:
+    # the reason shows the amount and the ratio to one decimal: leads that share them share it
+    income = _monthly_income(facts)
+    return facts.amount_wanted, _years_of_income(facts.amount_wanted, income), bool(income)
+
+
+def _monthly_income(facts: LeadFacts) -> float | None:
+    raw = facts.qualifications.get("monthly_income")
+    if raw is None or isinstance(raw, dict | list):
+        return None
+    return _income_value(raw)
+
+
+@lru_cache(maxsize=65_536)  # a sheet repeats round figures; a re-score meets each many times
+def _income_value(raw: str | float) -> float | None:
+    value = _decimal(raw)
+    return float(value) if value is not None and value.is_finite() else None
 
 
 def _income(facts: LeadFacts, context: Context, settings: ScoringSettings) -> tuple[float, str]:
-    years = _years_of_income(facts)
-    if years is None and not _decimal(facts.qualifications.get("monthly_income")):
+    income = _monthly_income(facts)
+    years = _years_of_income(facts.amount_wanted, income)
+    if years is None and not income:
         return 0.0, "月收入未知"
     if years is None:
         return 0.5, "有月收入，需求金额未知"
@@ -225,14 +273,14 @@ def _source(facts: LeadFacts, context: Context, settings: ScoringSettings) -> tu
 
 
 def _engagement(facts: LeadFacts, context: Context, settings: ScoringSettings) -> tuple[float, str]:
-    followups, answered = context.recent_followups, context.recent_answered_calls
+    followups, answered = facts.recent_followups, facts.recent_answered_calls
     # an answered call says more than a follow-up note, which may record a failed attempt
     fraction = (followups + 2 * answered) / 4
     return fraction, f"近{settings.engagement_days}天跟进{followups}次，接通{answered}次"
 
 
 def _duplicates(facts: LeadFacts, context: Context, settings: ScoringSettings) -> tuple[float, str]:
-    others = context.other_orgs
+    others = facts.other_orgs
     if others == 0:
         return 1.0, "其他机构没有此号码"
     # a borrower shopping around several brokers is less likely to sign with this one
@@ -261,11 +309,12 @@ RULES: dict[str, Rule] = {
 }
 
 
-# What each rule reads, as a cache key: the same inputs always give the same points and reason.
-INPUTS: dict[str, Callable[[LeadFacts, Context], tuple[Any, ...]]] = {
-    "phone": lambda f, c: (f.is_mobile, f.carrier),
-    "region": lambda f, c: (f.phone_city, f.city),
-    "completeness": lambda f, c: (
+# What each rule reads of a lead, as a cache key: within one scorer (one context), the same
+# inputs always give the same points and reason.
+INPUTS: dict[str, Callable[[LeadFacts], Any]] = {
+    "phone": lambda f: (f.is_mobile, f.carrier),
+    "region": lambda f: (f.phone_city, f.city),
+    "completeness": lambda f: (
         f.has_name,
         f.has_id_number,
         not f.city,
@@ -273,15 +322,10 @@ INPUTS: dict[str, Callable[[LeadFacts, Context], tuple[Any, ...]]] = {
         not f.term_months,
         not f.purpose,
     ),
-    "qualifications": lambda f, c: tuple(map(f.qualifications.get, _QUALIFICATION_NAMES)),
-    # the reason shows the amount and the ratio to one decimal: leads that share them share it
-    "income": lambda f, c: (
-        f.amount_wanted,
-        _years_of_income(f),
-        bool(_decimal(f.qualifications.get("monthly_income"))),
-    ),
-    "age": lambda f, c: (f.birth_year, c.year),
-    "source": lambda f, c: (f.source,),
-    "engagement": lambda f, c: (c.recent_followups, c.recent_answered_calls),
-    "duplicates": lambda f, c: (c.other_orgs,),
+    "qualifications": lambda f: tuple(map(f.qualifications.get, _QUALIFICATION_NAMES)),
+    "income": _income_inputs,
+    "age": lambda f: f.birth_year,
+    "source": lambda f: f.source,
+    "engagement": lambda f: (f.recent_followups, f.recent_answered_calls),
+    "duplicates": lambda f: f.other_orgs,
 }

@@ -1,9 +1,10 @@
 """Org re-score runs: every lead of an org (or an id range) scored again, in keyset batches.
 
 A run is resumable and never double-applies: each batch is one transaction that scores its
-leads, marks them with the run id and moves the run's cursor past them. A worker killed mid-batch
-loses that batch's transaction only; the retried job finds the cursor where the last committed
-batch left it, and the run mark makes any lead it meets again a no-op."""
+leads, records itself (scoring_batches) and moves the run's cursor past them. A worker killed
+mid-batch loses that batch's transaction only; the retried job finds the cursor where the last
+committed batch left it. Only scores and breakdowns that changed are written, so a routine
+re-score, which changes few, costs little more than reading the leads."""
 
 from __future__ import annotations
 
@@ -18,11 +19,13 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.db import utcnow
 from crm.errors import DomainError, NotFound
+from crm.gc_tuning import fewer_collections
 from crm.leads.models import Lead
 from crm.orgs.models import Org
 from crm.queries import get_visible
 from crm.scoring import inputs, service
-from crm.scoring.models import ScoringRun
+from crm.scoring.models import ScoringBatch, ScoringRun
+from crm.scoring.rules import Scorer
 
 BATCH_SIZE = 2_000
 
@@ -59,10 +62,15 @@ def run(
     """Score the org's leads batch by batch; safe to call again with the same run id."""
     with transaction() as session:
         scoring_run = _open_run(session, run_id, request, requested_by)
-    while scoring_run.finished_at is None:
-        with transaction() as session:
-            scoring_run = _score_batch(session, run_id, batch_size, now())
-        progress(scoring_run.scored / scoring_run.total if scoring_run.total else 1.0)
+        # one scorer for the whole run (its cache is what makes a lead cheap); weights changed
+        # while a run goes on apply from the next run
+        org = inputs.org_scoring(session, request.org_id)
+        scorer = inputs.scorer(org, inputs.source_rates(scoring_run.source_stats), now())
+    with fewer_collections():
+        while scoring_run.finished_at is None:
+            with transaction() as session:
+                scoring_run = _score_batch(session, run_id, scorer, batch_size, now())
+            progress(scoring_run.scored / scoring_run.total if scoring_run.total else 1.0)
     return {"run_id": run_id, "scored": scoring_run.scored, "total": scoring_run.total}
 
 
@@ -90,25 +98,41 @@ def _open_run(
     return scoring_run
 
 
-def _score_batch(session: Session, run_id: str, batch_size: int, now: datetime) -> ScoringRun:
+def _score_batch(
+    session: Session,
+    run_id: str,
+    scorer: Scorer,
+    batch_size: int,
+    now: datetime,
+) -> ScoringRun:
     scoring_run = session.get(ScoringRun, run_id, with_for_update=True)
     request = RunRequest(scoring_run.org_id, scoring_run.min_lead_id, scoring_run.max_lead_id)
-    rows = session.execute(
-        select(*inputs.FACT_COLUMNS)
+    rows = inputs.read_stored(
+        session,
+        inputs.stored_facts(request.org_id, inputs.engagement_since(scorer.settings, now))
         .where(*_in_range(request), Lead.id > scoring_run.last_lead_id)
         .order_by(Lead.id)
-        .limit(batch_size)
-    ).all()
+        .limit(batch_size),
+    )
     if not rows:
         scoring_run.finished_at = now
         return scoring_run
-    org = inputs.org_scoring(session, scoring_run.org_id)
-    rates = inputs.source_rates(scoring_run.source_stats)
-    scores = service.score_rows(session, org, rows, rates, now)
-    service.set_scores(
-        session, [(r.id, s.value) for r, s in zip(rows, scores, strict=True) if r.score != s.value]
+    scores = [scorer.score(row) for row in rows]
+    moved = [(r.id, s.value) for r, s in zip(rows, scores, strict=True) if r.score != s.value]
+    service.set_scores(session, moved)
+    rewritten = service.changed_breakdowns(rows, scores)
+    service.store(session, request.org_id, rewritten, now, scorer)
+    session.add(
+        ScoringBatch(
+            run_id=run_id,
+            first_lead_id=rows[0].id,
+            last_lead_id=rows[-1].id,
+            leads=len(rows),
+            changed_scores=len(moved),
+            changed_breakdowns=len(rewritten),
+            scored_at=now,
+        )
     )
-    service.store(session, org.org_id, [r.id for r in rows], scores, now, run_id=run_id)
     scoring_run.last_lead_id = rows[-1].id
     scoring_run.scored += len(rows)
     if len(rows) < batch_size:

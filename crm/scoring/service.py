@@ -1,16 +1,30 @@
 """Scoring use cases: re-score leads after a change, score an import's rows, store the results.
 
-Every path scores a whole batch with a fixed number of queries: the org's settings, the source
-figures, one cross-org duplicate lookup, and (for stored leads) two activity counts."""
+Every path scores a whole batch with a fixed number of statements: the org's settings, the source
+figures, one read of the leads with their surroundings (or, for an import, the duplicate look-up
+it already made), and the writes. On PostgreSQL the writes send the batch as arrays (one
+`unnest` statement each): an executemany is a round trip and a parameter set built per row."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,13 +34,10 @@ from crm.db import utcnow
 from crm.leads.models import Lead
 from crm.scoring import inputs
 from crm.scoring.models import LeadScore, loaded_score_row
-from crm.scoring.rules import Score, Scorer, SourceRates
+from crm.scoring.rules import Score, Scorer
 
 _leads = Lead.__table__
 _scores = LeadScore.__table__
-_SET_SCORE = (
-    update(_leads).where(_leads.c.id == bindparam("lead_id")).values(score=bindparam("new_score"))
-)
 
 
 def rescore(session: Session, leads: Sequence[Lead], now: datetime | None = None) -> None:
@@ -35,62 +46,44 @@ def rescore(session: Session, leads: Sequence[Lead], now: datetime | None = None
     by_org: defaultdict[int, list[Lead]] = defaultdict(list)
     for lead in leads:
         by_org[lead.org_id].append(lead)
+    session.flush()  # new leads need their ids, edits their values, before the read
     for org_id, group in by_org.items():
-        session.flush()  # new leads need their ids, edits their values, before the lookups
         org = inputs.org_scoring(session, org_id)
-        scores = score_rows(session, org, group, inputs.latest_source_rates(session, org_id), now)
-        rows = store(session, org_id, [lead.id for lead in group], scores, now)
-        for lead, score, row in zip(group, scores, rows, strict=True):
+        scorer = inputs.scorer(org, inputs.latest_source_rates(session, org_id), now)
+        since = inputs.engagement_since(org.settings, now)
+        ids = [lead.id for lead in group]
+        rows = inputs.read_stored(
+            session, inputs.stored_facts(org_id, since).where(Lead.id.in_(ids))
+        )
+        scores = {row.id: scorer.score(row) for row in rows}
+        store(session, org_id, changed_breakdowns(rows, scores.values()), now, scorer)
+        for lead in group:
+            score = scores[lead.id]
             lead.score = score.value
-            set_committed_value(lead, "score_row", LeadScore(**row))
-
-
-def score_rows(
-    session: Session,
-    org: inputs.OrgScoring,
-    rows: Sequence[Any],
-    rates: SourceRates,
-    now: datetime,
-    *,
-    stored: bool = True,
-    other_orgs: Mapping[str, int] | None = None,
-) -> list[Score]:
-    """Scores for `rows` (Leads, FACT_COLUMNS rows, or an import's column dicts if not `stored`)."""
-    contexts = inputs.contexts(
-        session, org, rows, rates, now, engagement=stored, other_orgs=other_orgs
-    )
-    scorer = Scorer(org.settings)
-    return [
-        scorer.score(inputs.facts_of(row), context)
-        for row, context in zip(rows, contexts, strict=True)
-    ]
+            row = LeadScore(lead_id=lead.id, org_id=org_id, breakdown=score.stored(), scored_at=now)
+            set_committed_value(lead, "score_row", row)
 
 
 def insert_scored_leads(
     session: Session,
     org_id: int,
     rows: list[dict[str, Any]],
-    now: datetime | None = None,
-    other_orgs: Mapping[str, int] | None = None,
+    now: datetime,
+    other_orgs: Mapping[str, int],
 ) -> None:
     """The import's insert: score the new leads' column dicts in bulk and insert them with their
     score (Core executemany: the ORM's bulk path costs ~80% more per row and adds nothing here).
     Their breakdowns are written when each is first opened (ensure_breakdown): writing a
     breakdown row per imported lead would cost the import a quarter of its time."""
-    now = now or utcnow()
     cache = session.info.setdefault("scoring_import", {})
-    if org_id not in cache:  # one import inserts many batches of one org
-        cache[org_id] = (
-            inputs.org_scoring(session, org_id),
-            inputs.latest_source_rates(session, org_id),
-        )
-    org, rates = cache[org_id]
-    for row, score in zip(
-        rows,
-        score_rows(session, org, rows, rates, now, stored=False, other_orgs=other_orgs),
-        strict=True,
-    ):
-        row["score"] = score.value
+    if org_id not in cache:  # one import inserts many batches of one org: one scorer for all
+        org = inputs.org_scoring(session, org_id)
+        cache[org_id] = inputs.scorer(org, inputs.latest_source_rates(session, org_id), now)
+    scorer = cache[org_id]
+    for row in rows:
+        row["score"] = scorer.score(
+            inputs.facts_of(row, other_orgs.get(row["phone_bidx"], 0))
+        ).value
     session.execute(insert(_leads), rows)
 
 
@@ -100,51 +93,104 @@ def ensure_breakdown(session: Session, lead: Lead) -> None:
         rescore(session, [lead])
 
 
+def changed_breakdowns(
+    rows: Iterable[inputs.StoredLead], scores: Iterable[Score]
+) -> list[tuple[int, Score]]:
+    """(lead id, score) of the rows of `inputs.stored_facts` whose stored breakdown differs
+    from the new one (or is missing)."""
+    return [
+        (row.id, score)
+        for row, score in zip(rows, scores, strict=True)
+        if row.fingerprint != score.fingerprint
+    ]
+
+
 def store(
     session: Session,
     org_id: int,
-    lead_ids: Sequence[int],
-    scores: Sequence[Score],
+    breakdowns: Sequence[tuple[int, Score]],
     now: datetime,
-    *,
-    run_id: str | None = None,
-) -> list[dict[str, Any]]:
-    """Write the breakdowns (and with `run_id`, mark the leads done by that re-score run and
-    count the run on each)."""
-    rows = [
+    scorer: Scorer,
+) -> None:
+    """Write the (lead id, score) breakdowns `scorer` gave, replacing the leads' earlier ones."""
+    if not breakdowns:
+        return
+    if _on_postgresql(session):
+        # the batch as one JSON document [[lead id, fingerprint, breakdown], ...]: the
+        # breakdowns are JSON already, and the server parses it faster than the driver would
+        # escape a text array
+        text = scorer.stored_text
+        document = ",".join(f"[{i},{s.fingerprint},{text(s)}]" for i, s in breakdowns)
+        batch = (
+            func.json_array_elements(cast(literal(f"[{document}]", Text), postgresql.JSON))
+            .table_valued("value")
+            .render_derived(name="batch")
+        )
+        values = select(
+            cast(batch.c.value.op("->>")(0), BigInteger),
+            literal(org_id),
+            batch.c.value.op("->")(2),
+            literal(now),
+            cast(batch.c.value.op("->>")(1), BigInteger),
+        )
+        columns = ["lead_id", "org_id", "breakdown", "scored_at", "fingerprint"]
+        session.execute(_upsert(pg_insert(_scores).from_select(columns, values)))
+        return
+    # the breakdown goes in as the JSON text already made, not through the column's encoder
+    stmt = sqlite_insert(_scores).values(breakdown=bindparam("text", type_=Text))
+    params = [
         {
-            "lead_id": lead_id,
+            "lead_id": i,
             "org_id": org_id,
-            "breakdown": score.stored(),
+            "text": scorer.stored_text(s),
             "scored_at": now,
-            "run_id": run_id,
-            "runs": 1 if run_id else 0,
+            "fingerprint": s.fingerprint,
         }
-        for lead_id, score in zip(lead_ids, scores, strict=True)
+        for i, s in breakdowns
     ]
-    if rows:
-        session.execute(_upsert(session, run_id), rows)
-    return rows
+    session.execute(_upsert(stmt), params)
 
 
 def set_scores(session: Session, changed: Sequence[tuple[int, int]]) -> None:
-    """Update `leads.score` for (lead id, new score) pairs, one executemany."""
-    if changed:
-        params = [{"lead_id": lead_id, "new_score": value} for lead_id, value in changed]
-        session.execute(_SET_SCORE, params, execution_options={"synchronize_session": False})
+    """Update `leads.score` for (lead id, new score) pairs in one statement."""
+    if not changed:
+        return
+    options = {"synchronize_session": False}
+    if _on_postgresql(session):
+        ids, values = zip(*changed, strict=True)
+        batch = _unnest(("id", BigInteger, ids), ("score", Integer, values))
+        stmt = update(_leads).where(_leads.c.id == batch.c.id).values(score=batch.c.score)
+        session.execute(stmt, execution_options=options)
+        return
+    stmt = update(_leads).where(_leads.c.id == bindparam("lead_id"))
+    params = [{"lead_id": lead_id, "new_score": value} for lead_id, value in changed]
+    session.execute(stmt.values(score=bindparam("new_score")), params, execution_options=options)
 
 
-def _upsert(session: Session, run_id: str | None) -> Any:
-    insert_fn = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert_fn(_scores)
+def _unnest(*columns: tuple[str, Any, Sequence[Any]]) -> Any:
+    """Parallel arrays as rows of a FROM clause: `unnest(:a, :b) AS batch(a, b)`."""
+    arrays = [
+        bindparam(name, list(values), type_=postgresql.ARRAY(type_))
+        for name, type_, values in columns
+    ]
+    return (
+        func.unnest(*arrays)
+        .table_valued(*(name for name, _, _ in columns))
+        .render_derived(name="batch")
+    )
+
+
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _upsert(stmt: Any) -> Any:
     new = stmt.excluded
-    changes: dict[str, Any] = {"breakdown": new.breakdown, "scored_at": new.scored_at}
-    if run_id is None:
-        # a change between runs: the lead keeps the mark of the run that last did it
-        return stmt.on_conflict_do_update(index_elements=["lead_id"], set_=changes)
     return stmt.on_conflict_do_update(
         index_elements=["lead_id"],
-        set_={**changes, "run_id": new.run_id, "runs": _scores.c.runs + 1},
-        # a lead this run already scored is never counted twice, whatever re-runs the batch
-        where=_scores.c.run_id.is_distinct_from(new.run_id),
+        set_={
+            "breakdown": new.breakdown,
+            "scored_at": new.scored_at,
+            "fingerprint": new.fingerprint,
+        },
     )

@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.leads.models import FUNNEL, Lead
 from crm.orgs.schemas import OrgSettings
 from crm.scoring import runs
-from crm.scoring.models import LeadScore, ScoringRun
+from crm.scoring.models import ScoringBatch, ScoringRun
 from crm.scoring.settings import ScoringSettings
 
 pytestmark = pytest.mark.integration
@@ -51,15 +51,28 @@ def factor(lead, name):
     return next(f for f in lead["score_breakdown"] if f["factor"] == name)
 
 
-def scores_in(org_id):
+def lead_ids(org_id):
     with db.unit_of_work(SYSTEM) as session:
-        rows = session.execute(
-            select(Lead.id, Lead.score, LeadScore.run_id, LeadScore.runs)
-            .outerjoin(LeadScore, LeadScore.lead_id == Lead.id)
-            .where(Lead.org_id == org_id)
-            .order_by(Lead.id)
-        )
-        return rows.all()
+        return session.scalars(select(Lead.id).where(Lead.org_id == org_id)).all()
+
+
+def batches_of(session, run_id):
+    """A run's committed batches: (first lead id, last lead id, leads scored)."""
+    return session.execute(
+        select(ScoringBatch.first_lead_id, ScoringBatch.last_lead_id, ScoringBatch.leads)
+        .where(ScoringBatch.run_id == run_id)
+        .order_by(ScoringBatch.first_lead_id)
+    ).all()
+
+
+def assert_each_lead_scored_once(batches, ids):
+    """The batches cover every lead once: none overlaps another, none misses a lead, and each
+    counts the leads in its range."""
+    ids = sorted(ids)
+    assert [i for first, last, _ in batches for i in ids if first <= i <= last] == ids
+    assert [n for *_, n in batches] == [
+        sum(first <= i <= last for i in ids) for first, last, _ in batches
+    ]
 
 
 @pytest.fixture
@@ -192,7 +205,8 @@ def test_an_org_rescore_learns_source_conversion_and_marks_every_lead(client, au
     assert factor(referral, "source")["points"] > factor(before, "source")["points"]
     assert factor(bought, "source")["points"] < factor(before, "source")["points"]
     assert factor(referral, "source")["detail"].startswith("渠道转介绍：3条中3条转化")
-    assert {(run_id, n) for _, _, run_id, n in scores_in(org.id)} == {(job["id"], 1)}
+    with db.unit_of_work(SYSTEM) as session:
+        assert_each_lead_scored_once(batches_of(session, job["id"]), lead_ids(org.id))
 
 
 @pytest.mark.parametrize(
@@ -225,14 +239,17 @@ def test_a_run_stopped_mid_way_resumes_and_counts_each_lead_once(make, org):
     request = runs.RunRequest(org.id)
     with pytest.raises(RuntimeError):
         runs.run(crashing_transaction, "r" * 32, request, None, lambda _: None, batch_size=10)
-    assert [n for *_, n in scores_in(org.id)] == [1] * 20 + [None] * 5
+    with db.unit_of_work(SYSTEM) as session:
+        assert_each_lead_scored_once(
+            batches_of(session, "r" * 32), [lead.id for lead in leads[:20]]
+        )
 
     result = runs.run(
         lambda: db.unit_of_work(SYSTEM), "r" * 32, request, None, lambda _: None, batch_size=10
     )
     assert result == {"run_id": "r" * 32, "scored": 25, "total": 25}
-    assert [(run_id, n) for *_, run_id, n in scores_in(org.id)] == [("r" * 32, 1)] * len(leads)
     with db.unit_of_work(SYSTEM) as session:
+        assert_each_lead_scored_once(batches_of(session, "r" * 32), [lead.id for lead in leads])
         assert session.get(ScoringRun, "r" * 32).finished_at is not None
 
 

@@ -20,11 +20,12 @@ from crm.db import make_engine, utcnow
 from crm.leads.models import Lead
 from crm.orgs.models import Org
 from crm.orgs.schemas import OrgSettings
-from crm.scoring.models import LeadScore, ScoringRun
+from crm.scoring.models import ScoringRun
 
 # registers the job tests' fixture here: a migrated SQLite file for this module and the Redis
 # database their workers use (the workers here serve only the scoring queue, theirs default)
 from tests.integration.test_jobs_rq import worker_env  # noqa: F401
+from tests.integration.test_scoring import assert_each_lead_scored_once, batches_of
 from workers.runner import RQJobRunner
 
 pytestmark = pytest.mark.integration
@@ -180,11 +181,8 @@ def test_sigkill_mid_batch_then_a_new_worker_scores_each_lead_exactly_once(env, 
     assert f"requeued or failed jobs of dead workers: {job_id}" in logs[1]
     assert info.result == {"run_id": job_id, "scored": LEADS, "total": LEADS}
     with database.connect() as conn:
-        per_lead = conn.execute(
-            select(LeadScore.run_id, LeadScore.runs, func.count()).group_by(
-                LeadScore.run_id, LeadScore.runs
-            )
-        ).all()
+        batches = batches_of(conn, job_id)
+        ids = conn.scalars(select(Lead.id).where(Lead.org_id == org_id)).all()
         unscored = conn.scalar(select(func.count()).where(Lead.score == 0))
-    assert per_lead == [(job_id, 1, LEADS)]
+    assert_each_lead_scored_once(batches, ids)
     assert unscored == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -39,8 +40,8 @@ def context(**overrides) -> Context:
     return Context(**(fields | overrides))
 
 
-def score_lead(facts: LeadFacts, ctx: Context, settings: ScoringSettings):
-    return Scorer(settings).score(facts, ctx)
+def score_lead(facts: LeadFacts, ctx: Context, settings: ScoringSettings, **surroundings):
+    return Scorer(settings, ctx).score(replace(facts, **surroundings))
 
 
 def points(score, factor: str) -> int:
@@ -52,8 +53,8 @@ def detail(score, factor: str) -> str:
 
 
 def test_a_strong_lead_scores_high_and_a_weak_one_low():
-    strong = score_lead(STRONG, context(recent_followups=2, recent_answered_calls=1), DEFAULTS)
-    weak = score_lead(WEAK, context(other_orgs=3), DEFAULTS)
+    strong = score_lead(STRONG, context(), DEFAULTS, recent_followups=2, recent_answered_calls=1)
+    weak = score_lead(WEAK, context(), DEFAULTS, other_orgs=3)
     assert strong.value >= 90
     assert weak.value <= 15
     # with the default weights (sum 100) the points add up to the score itself
@@ -101,14 +102,14 @@ def test_source_quality_is_smoothed_towards_the_org_average():
 
 def test_recent_engagement_raises_the_score():
     quiet = score_lead(WEAK, context(), DEFAULTS)
-    busy = score_lead(WEAK, context(recent_followups=1, recent_answered_calls=1), DEFAULTS)
+    busy = score_lead(WEAK, context(), DEFAULTS, recent_followups=1, recent_answered_calls=1)
     assert points(quiet, "engagement") == 0
     assert points(busy, "engagement") == 8
     assert busy.value > quiet.value
 
 
 def test_the_same_number_in_other_orgs_lowers_the_score():
-    scores = [score_lead(STRONG, context(other_orgs=n), DEFAULTS) for n in (0, 1, 2)]
+    scores = [score_lead(STRONG, context(), DEFAULTS, other_orgs=n) for n in (0, 1, 2)]
     assert [points(s, "duplicates") for s in scores] == [5, 2, 0]
     assert scores[0].value > scores[1].value > scores[2].value
     assert detail(scores[2], "duplicates") == "另有2家机构有此号码"
@@ -134,21 +135,21 @@ def test_income_against_the_amount_wanted(income, amount, expected):
 
 
 def test_cached_results_never_leak_between_leads_with_other_inputs():
-    scorer = Scorer(DEFAULTS)
+    scorer = Scorer(DEFAULTS, context())
     income_only = LeadFacts(source="x", qualifications={"monthly_income": "9000"})
     neither = LeadFacts(source="x")
     for facts, expected in ((income_only, 6), (neither, 0), (income_only, 6)):
-        assert points(scorer.score(facts, context()), "income") == expected
-    assert detail(scorer.score(income_only, context()), "income") == "有月收入，需求金额未知"
+        assert points(scorer.score(facts), "income") == expected
+    assert detail(scorer.score(income_only), "income") == "有月收入，需求金额未知"
 
 
 def test_an_orgs_weights_change_the_score_and_a_zero_weight_hides_the_factor():
     settings = ScoringSettings.model_validate(
         {"weights": {"qualifications": 0, "duplicates": 50}}, strict=False
     )
-    score = score_lead(STRONG, context(other_orgs=2), settings)
+    score = score_lead(STRONG, context(), settings, other_orgs=2)
     assert "qualifications" not in [f.factor for f in score.factors]
-    assert score.value < score_lead(STRONG, context(other_orgs=2), DEFAULTS).value
+    assert score.value < score_lead(STRONG, context(), DEFAULTS, other_orgs=2).value
     assert 0 <= score.value <= 100
 
 
