@@ -24,7 +24,7 @@ from crm.pools.service import preview_next
 from crm.tenancy import ALL_ORGS
 from dialer import dnc, servers, service
 from dialer.gateways.base import CallEvent, Gateway
-from dialer.kpis import kpis_today
+from dialer.kpi_pushes import KpiPushes
 from dialer.models import AgentStateSpan, Call, CallerId, DncEntry
 from dialer.schemas import DispositionIn, NextLeadIn
 from dialer.servers import Heartbeat
@@ -60,6 +60,7 @@ class Dialer:
     ) -> None:
         self.db, self.gateway, self.vault, self.push = db, gateway, vault, push
         self.heartbeat = heartbeat
+        self.kpis = KpiPushes(db, push)
         # agents in auto mode → the city they asked for. Held by the process that holds their
         # console (sticky sessions), which is where their dispositions and breaks arrive.
         self.auto_mode: dict[int, str | None] = {}
@@ -132,10 +133,9 @@ class Dialer:
                 set_agent_state(session, agent, next_state, event.at)
             pop = _lead_payload(session, call.lead_id) if call.state == "answered" else None
             payload = _call_payload(session, call)
-            figures = kpis_today(session, call.org_id, event.at) if call.state == "ended" else None
         self._push_call_payload(call.org_id, call.agent_id, payload)
-        if figures is not None:
-            self.push("kpis", figures, f"org:{call.org_id}", "/wallboard")
+        if call.state in ("answered", "ended"):  # connected, calls and talk time moved
+            self.kpis.changed(call.org_id)
         if next_state and call.agent_id is not None:
             self._push_state(call.org_id, call.agent_id, next_state)
         if pop is not None:
@@ -188,9 +188,9 @@ class Dialer:
                     "disposition",
                 )
             set_agent_state(session, actor, "available", now)
-            figures = kpis_today(session, lead.org_id, now)
+            org_id = lead.org_id
         self._push_state(actor.org_id, actor.user_id, "available")
-        self.push("kpis", figures, f"org:{figures['org_id']}", "/wallboard")
+        self.kpis.changed(org_id)  # an application may have been recorded
         if actor.user_id in self.auto_mode:
             self._auto_dial_next(actor)
 
