@@ -2,9 +2,11 @@
 
 A batch of a few thousand rows allocates hundreds of thousands of small objects that all live
 until the batch ends; with CPython's default threshold (700 allocations) the collector walks
-them again and again, which measured as a fifth of a million-lead re-score. Nothing in a batch
-forms reference cycles worth collecting early, so a higher threshold costs no memory that
-matters."""
+them again and again: a fifth of a million-lead re-score, a quarter of a de-identified export
+(bench/scoring.py, bench/deidentified_export.py). Nothing in a batch forms reference cycles
+worth collecting early, so a higher threshold costs no memory that matters. The threshold is
+the process's: two such blocks overlapping on threads (embedded mode) restore it in the order
+they end, which can leave it raised until the next block ends."""
 
 from __future__ import annotations
 

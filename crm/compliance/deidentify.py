@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -64,6 +65,7 @@ class Tokenizer:
         return kind[0].upper() + mac[:12].hex().encode().translate(_LETTERS).decode()
 
 
+@lru_cache(maxsize=1024)  # an export asks for each birth year again and again
 def age_band(birth_year: int | None, today: date) -> str:
     if birth_year is None:
         return ""
@@ -110,11 +112,11 @@ def deidentified_row(lead: Sequence[Any], tokens: Tokenizer, today: date) -> lis
         age_band(birth_year, today),
         _month(created_at),
         # typed by people (a source named "=HYPERLINK(...)"): shown as text, never run
-        *(neutralise_formula(value or "") for value in places),
+        *[neutralise_formula(value or "") for value in places],
         stage,
         FUNNEL[rank],
         str(score),
-        "" if amount is None else format(Decimal(str(amount)), ".2f"),
+        "" if amount is None else _amount(amount),
         "" if term is None else str(term),
         *_qualifications(quals),
     ]
@@ -129,12 +131,25 @@ RAW_COLUMNS = frozenset({"created_at", "amount_wanted", "qualifications"})
 def _month(created_at: str | datetime) -> str:
     if isinstance(created_at, str):  # SQLite: "2026-11-23 08:00:00.000000", in UTC
         return created_at[:7]
-    return created_at.astimezone(UTC).strftime("%Y-%m")
+    if created_at.utcoffset():  # PostgreSQL answers in the session's zone, UTC unless set
+        created_at = created_at.astimezone(UTC)
+    return _month_text(created_at.year, created_at.month)
+
+
+@lru_cache(maxsize=1024)
+def _month_text(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+@lru_cache(maxsize=4096)  # amounts wanted are round figures, met again and again
+def _amount(amount: Decimal | float | str) -> str:
+    return format(Decimal(str(amount)), ".2f")
 
 
 def _qualifications(stored: str | dict[str, Any] | None) -> list[str]:
     values = json.loads(stored) if isinstance(stored, str) else stored or {}
-    return [_text(values.get(name)) for name in QUALIFICATIONS]
+    get = values.get
+    return [_text(get(name)) for name in QUALIFICATIONS]
 
 
 def _text(value: Any) -> str:

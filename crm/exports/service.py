@@ -31,6 +31,7 @@ from crm.db import utcnow
 from crm.errors import Conflict, NotFound
 from crm.exports.models import DatasetExport
 from crm.exports.schemas import DeidentifiedExportRequest
+from crm.gc_tuning import fewer_collections
 from crm.leads.models import Lead
 from crm.leads.schemas import LeadFilters
 from crm.leads.service import filtered_leads
@@ -76,7 +77,7 @@ def write_export(
     tokens = Tokenizer(vault.cipher)
     filters = LeadFilters(**export.filters)
     total = max(session.scalar(_counted(actor, vault, filters)) or 0, 1)
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+    with fewer_collections(), tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         with gzip.GzipFile(fileobj=spool, mode="wb", compresslevel=GZIP_LEVEL) as packed:
             text = io.TextIOWrapper(packed, encoding="utf-8", newline="")
             out = csv.writer(text)
