@@ -9,6 +9,7 @@ from crm.auth.schemas import LoggedOut, Login, Me, RefreshRequest, TokenPairOut
 from crm.extensions import runtime
 from crm.http import ApiBlueprint
 from crm.orgs.models import User
+from crm.pools.ownership import org_settings
 
 bp = ApiBlueprint("auth", __name__, tag="auth")
 
@@ -44,4 +45,5 @@ def me(session: Session, actor: Actor):
         org_id=user.org_id,
         team_id=user.team_id,
         permissions=sorted(actor.permissions),
+        org_timezone=org_settings(session, user.org_id).timezone,
     )

@@ -34,6 +34,8 @@ class TokenPairOut(Response):
 
 class Me(UserBrief):
     permissions: list[str]
+    # the office's IANA zone: pages work out "today" in it, as the reports do
+    org_timezone: str
 
 
 class LoggedOut(Response):

@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { t } from './i18n.js';
 import { el, formatTime, toast } from './ui.js';
 import { agentStateLabels } from './console_labels.js';
-import { chart, funnelOption, hourlyOption, todayInShanghai } from './dashboard_charts.js';
+import { chart, funnelOption, hourlyOption, officeToday } from './dashboard_charts.js';
 import { LiveFloor, renderKpis } from './dashboard_live.js';
 
 const REPORT_REFRESH_MS = 60000;
@@ -73,4 +73,6 @@ tick();
 setInterval(tick, 1000);
 refreshReports();
 setInterval(refreshReports, REPORT_REFRESH_MS);
-floor.loadRoster(todayInShanghai()).catch((err) => toast(err.message, 'error'));
+officeToday()
+  .then((today) => floor.loadRoster(today))
+  .catch((err) => toast(err.message, 'error'));

@@ -4,7 +4,7 @@ import { api } from './api.js';
 import { t } from './i18n.js';
 import { el, formatMoney, pageData, toast } from './ui.js';
 import { stageLabels } from './console_labels.js';
-import { chart, funnelOption, percent, todayInShanghai } from './dashboard_charts.js';
+import { chart, funnelOption, officeToday, percent } from './dashboard_charts.js';
 
 const config = pageData('dashboard-data');
 const form = document.getElementById('report-filters');
@@ -16,9 +16,8 @@ function addDays(day, n) {
   return d.toISOString().slice(0, 10);
 }
 
-function initialFilters() {
+function initialFilters(today) {
   const query = new URLSearchParams(window.location.search);
-  const today = todayInShanghai();
   form.elements.group_by.value = query.get('group_by') || 'source';
   form.elements.from.value = query.get('from') || addDays(today, -29);
   form.elements.to.value = query.get('to') || today;
@@ -127,5 +126,9 @@ form.addEventListener('submit', (event) => {
   refresh();
 });
 form.elements.group_by.addEventListener('change', refresh);
-initialFilters();
-refresh();
+officeToday()
+  .then((today) => {
+    initialFilters(today);
+    return refresh();
+  })
+  .catch((err) => toast(err.message, 'error'));

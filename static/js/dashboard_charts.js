@@ -1,11 +1,15 @@
 // Charts and figures shared by the dashboard, wallboard and big screen (ECharts is the vendored global
 // `echarts`, loaded by a classic <script> before the page's module).
+import { api } from './api.js';
 import { t } from './i18n.js';
 import { stageLabels } from './console_labels.js';
 
-/** Today's date (YYYY-MM-DD) in the product's zone, whatever the PC's clock says. */
-export function todayInShanghai() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+/** Today's date (YYYY-MM-DD) in the user's office zone (GET /me), whatever the PC's clock
+ * says: the reports read a bare date in that zone, so another zone's "today" can lie ahead of
+ * the office's and ask for a period that has not begun. */
+export async function officeToday() {
+  const me = await api.get('me');
+  return new Intl.DateTimeFormat('en-CA', { timeZone: me.org_timezone }).format(new Date());
 }
 
 /** "0.4512" -> "45.1%"; null (no previous stage) -> "—". */

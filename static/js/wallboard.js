@@ -4,7 +4,7 @@ import { t } from './i18n.js';
 import { el, toast } from './ui.js';
 import { agentStateLabels, callStateLabels } from './console_labels.js';
 import { LiveFloor, renderKpis, since } from './dashboard_live.js';
-import { todayInShanghai } from './dashboard_charts.js';
+import { officeToday } from './dashboard_charts.js';
 
 const ORDER = ['on_call', 'dialing', 'wrap_up', 'available', 'break', 'offline'];
 const status = document.getElementById('live-status');
@@ -66,4 +66,6 @@ setInterval(() => {
     if (cell.dataset.since) cell.textContent = since(Number(cell.dataset.since));
   }
 }, 1000);
-floor.loadRoster(todayInShanghai()).catch((err) => toast(err.message, 'error'));
+officeToday()
+  .then((today) => floor.loadRoster(today))
+  .catch((err) => toast(err.message, 'error'));

@@ -25,6 +25,7 @@ def test_login_refresh_logout_round_trip(client, make):
     assert first.json["user"]["username"] == user.username
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {first.json['access_token']}"})
     assert me.json["role"] == "agent" and "leads:claim" in me.json["permissions"]
+    assert me.json["org_timezone"] == "Asia/Shanghai"  # the default office zone
 
     second = client.post(
         "/api/v1/auth/refresh", json={"refresh_token": first.json["refresh_token"]}
@@ -139,3 +140,11 @@ def test_request_without_token_gets_401_in_error_shape(client):
     response = client.get("/api/v1/me")
     assert response.status_code == 401
     assert response.json["error"]["code"] == "unauthorized"
+
+
+def test_me_gives_the_offices_time_zone_the_pages_count_today_in(client, make):
+    office = make.org("partner", settings={"timezone": "America/Los_Angeles"})
+    user = make.user("partner_agent", org=office)
+    token = login(client, user.username).json["access_token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json["org_timezone"] == "America/Los_Angeles"
