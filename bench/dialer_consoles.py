@@ -14,6 +14,7 @@ And calls/s, and the server's CPU time.
     .venv/bin/python -m bench.dialer_consoles                     # 500 consoles, 30 s
     .venv/bin/python -m bench.dialer_consoles --pace 10           # 3x the calls: saturates
     .venv/bin/python -m bench.dialer_consoles --db postgres       # PostgreSQL instead of SQLite
+    .venv/bin/python -m bench.dialer_consoles --servers 2         # 2 processes sharing Redis
 
 The clients run in `--procs` processes of threads (python-socketio's AsyncClient needs aiohttp,
 which the project does not install); they share the machine's 2 cores with the server.
@@ -73,17 +74,24 @@ def main() -> None:
             "SIM_ANSWER_RATE": str(args.answer_rate),
             "SIM_SEED": str(args.seed),
         }
-        server = start_server(env, url, folder)
+        if args.servers > 1:  # processes share the Socket.IO message queue, as in production
+            env |= {"REDIS_URL": args.redis_url, "SOCKETIO_CHANNEL": f"bench-{os.getpid()}"}
+        servers = []
         try:
+            for n in range(args.servers):
+                servers.append(start_server(env, url, folder / f"server-{n}"))
             for n in range(CALLER_IDS):
                 body = {"number": f"0109000{n:04d}", "daily_cap": 2000}
-                assert server.api("manager", "POST", "/caller-ids", json=body).status_code == 201
+                response = servers[0].api("manager", "POST", "/caller-ids", json=body)
+                assert response.status_code == 201
             print(f"set up in {time.perf_counter() - started:.1f} s; {common.machine_note()}")
-            cpu_before = _cpu_seconds(server.process.pid)
-            samples = _run(server.base, consoles, args)
-            cpu = _cpu_seconds(server.process.pid) - cpu_before
+            pids = [server.process.pid for server in servers]
+            cpu_before = sum(map(_cpu_seconds, pids))
+            samples = _run([server.base for server in servers], consoles, args)
+            cpu = sum(map(_cpu_seconds, pids)) - cpu_before
         finally:
-            stop_server(server)
+            for server in servers:
+                stop_server(server)
     _report(samples, args, cpu)
 
 
@@ -117,14 +125,16 @@ def _consoles(url: str, usernames: list[str]) -> list[tuple[str, list[int]]]:
     ]
 
 
-def _run(base: str, consoles: list, args: argparse.Namespace) -> dict:
-    """Spreads the consoles over client processes; all start dialing at the same moment."""
+def _run(bases: list[str], consoles: list, args: argparse.Namespace) -> dict:
+    """Spreads the consoles over client processes, and each process's consoles over the
+    servers (a console stays on its server, as sticky sessions keep it); all start dialing at
+    the same moment."""
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
     ready = ctx.Barrier(args.procs + 1)
     shares = [consoles[n :: args.procs] for n in range(args.procs)]
     procs = [
-        ctx.Process(target=_client_process, args=(base, share, args, ready, results))
+        ctx.Process(target=_client_process, args=(bases, share, args, ready, results))
         for share in shares
     ]
     for proc in procs:
@@ -141,11 +151,12 @@ def _run(base: str, consoles: list, args: argparse.Namespace) -> dict:
     return merged
 
 
-def _client_process(base, share, args, ready, results) -> None:
+def _client_process(bases, share, args, ready, results) -> None:
     samples: dict = defaultdict(list)
     lock = threading.Lock()
     clients = []
-    for token, _leads in share:  # connect one by one: the server's listen backlog is 128
+    # connect one by one: the server's listen backlog is 128
+    for (token, _leads), base in zip(share, cycle(bases)):
         client = socketio.Client(reconnection=False)
         client.connect(
             base,
@@ -240,7 +251,8 @@ def _agent(client, leads, args, until, samples, lock) -> None:
 def _report(samples: dict, args: argparse.Namespace, server_cpu: float) -> None:
     calls = len(samples.get("connected", [])) + len(samples.get("unanswered", []))
     print(
-        f"\n{args.consoles} consoles, {args.duration} s, pace {args.pace} s, db {args.db}, "
+        f"\n{args.consoles} consoles, {args.servers} server process(es), {args.duration} s, "
+        f"pace {args.pace} s, db {args.db}, "
         f"carrier time scale {args.time_scale}, answer rate {args.answer_rate}"
     )
     rows = []
@@ -292,6 +304,10 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--procs", type=int, default=4, help="client processes")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--servers", type=int, default=1, help="server processes sharing Redis (--redis-url)"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     return parser.parse_args()
 
 
