@@ -2,8 +2,9 @@
 
 Every path scores a whole batch with a fixed number of statements: the org's settings, the source
 figures, one read of the leads with their surroundings (or, for an import, the duplicate look-up
-it already made), and the writes. On PostgreSQL the writes send the batch as arrays (one
-`unnest` statement each): an executemany is a round trip and a parameter set built per row."""
+it already made), and the writes of what changed. On PostgreSQL each write sends the batch in
+one statement (arrays, or one JSON document): an executemany is a round trip and a parameter set
+built per row."""
 
 from __future__ import annotations
 
@@ -60,7 +61,13 @@ def rescore(session: Session, leads: Sequence[Lead], now: datetime | None = None
         for lead in group:
             score = scores[lead.id]
             lead.score = score.value
-            row = LeadScore(lead_id=lead.id, org_id=org_id, breakdown=score.stored(), scored_at=now)
+            row = LeadScore(
+                lead_id=lead.id,
+                org_id=org_id,
+                breakdown=score.stored(),
+                scored_at=now,
+                fingerprint=score.fingerprint,
+            )
             set_committed_value(lead, "score_row", row)
 
 
