@@ -118,7 +118,9 @@ def _day_start(local_now: datetime) -> datetime:
 
 
 def _take_caller_id(session: Session, org_id: int, day: date) -> CallerId | None:
-    """Rotate: the org's active number used least today that is still under its cap."""
+    """Rotate: the org's active number used least today that is still under its cap. Ties go
+    at random: in a fixed order every dial of a busy floor would go for the same number's
+    counter row and queue on its lock until the dialing transaction ahead commits."""
     used = (
         select(CallerIdDay.calls)
         .where(CallerIdDay.caller_id_id == CallerId.id, CallerIdDay.day == day)
@@ -127,7 +129,7 @@ def _take_caller_id(session: Session, org_id: int, day: date) -> CallerId | None
     candidates = session.scalars(
         select(CallerId)
         .where(CallerId.org_id == org_id, CallerId.active.is_(True))
-        .order_by(func.coalesce(used, 0), CallerId.id)
+        .order_by(func.coalesce(used, 0), func.random())
     ).all()
     for candidate in candidates:
         if increment_capped(
