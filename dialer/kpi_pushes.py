@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,8 +48,8 @@ class KpiPushes:
             self._push("kpis", figures, f"org:{org_id}", "/wallboard")
 
     def _run(self) -> None:
-        stop = threading.Event()  # never set: the thread lives as long as the process
-        while not stop.wait(self._interval):
+        while True:  # as long as the process
+            time.sleep(self._interval)
             try:
                 self.push_marked()
             except Exception:  # a database hiccup must not end the wallboards' figures for good

@@ -127,7 +127,7 @@ def _keep_old_value(target: Lead, value: Any, oldvalue: Any, initiator: Any) -> 
 
 
 def _inserted(mapper: Mapper, connection: Connection, lead: Lead) -> None:
-    _at_commit(lead, connection, Counter(buckets(_values(lead, old=False))))
+    _count_at_commit(object_session(lead), Counter(buckets(_values(lead, old=False))))
 
 
 def _changed(mapper: Mapper, connection: Connection, lead: Lead) -> None:
@@ -136,24 +136,11 @@ def _changed(mapper: Mapper, connection: Connection, lead: Lead) -> None:
         return
     deltas = Counter(buckets(_values(lead, old=False)))
     deltas.subtract(buckets(_values(lead, old=True)))
-    _at_commit(lead, connection, deltas)
-
-
-def _at_commit(lead: Lead, connection: Connection, deltas: Counter[Bucket]) -> None:
-    """A flushed lead's counts wait for the commit like the bulk ones (_count_at_commit):
-    today's bucket of a busy source is one row every stage move of the day updates, and the
-    first update holds its lock to the end of the transaction. Counted at flush, each dialer
-    disposition held it through the rest of its work and the floor queued behind it (500
-    consoles: disposition p99 in seconds); counted at commit it is held for the commit only."""
-    session = object_session(lead)
-    if session is None or session.in_nested_transaction():
-        apply(connection, deltas)  # a savepoint's rollback must take its counts too
-        return
-    session.info.setdefault(_PENDING, Counter()).update(deltas)
+    _count_at_commit(object_session(lead), deltas)
 
 
 def _deleted(mapper: Mapper, connection: Connection, lead: Lead) -> None:
-    _at_commit(lead, connection, _minus(buckets(_values(lead, old=True))))
+    _count_at_commit(object_session(lead), _minus(buckets(_values(lead, old=True))))
 
 
 def _values(lead: Lead, old: bool) -> dict[str, Any]:
@@ -188,10 +175,13 @@ def _statement(state: ORMExecuteState) -> Result[Any] | None:
 
 
 def _count_at_commit(session: Session, deltas: Counter[Bucket]) -> None:
-    """Bulk inserts are counted when their transaction commits, in one statement. An import
-    inserts batch after batch for minutes in one transaction: counted as it goes, it would hold
-    the busiest rows (today's new leads per source and city) all that time, blocking every
-    stage move of such a lead, and take them in an order other writers could deadlock with."""
+    """Counts wait for the commit, then go in one statement in key order. Today's bucket of a
+    busy source is one row that every new lead and stage move of the day updates, and the first
+    update holds its lock to the end of the transaction: an import (batch after batch for
+    minutes) would block every stage move all that time, and a dialer disposition counted at
+    flush held it through the rest of its work while the floor queued behind it (500 consoles:
+    disposition p99 in seconds). Counted at commit, the row is locked for the commit only, and
+    always in the same order, so writers cannot deadlock on it."""
     if session.in_nested_transaction():
         apply(session.connection(), deltas)  # a savepoint's rollback must take its counts too
         return

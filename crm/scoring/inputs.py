@@ -113,12 +113,12 @@ def latest_source_rates(session: Session, org_id: int) -> SourceRates:
 
 def stored_facts(org_id: int, since: datetime) -> Select:
     """FACT_COLUMNS of the org's stored leads with their surroundings, one row per lead: how many
-    other orgs hold the number, follow-ups and answered calls since `since`. Each is an indexed
-    look-up per lead inside the one statement, so a batch costs one round trip whatever its size
-    (no id list to send, no grouped queries to match up in Python); and the fingerprint of the
-    breakdown stored for it. Only a count crosses the org
-    boundary, matched on the blind index: no org learns anything of another's lead but that it
-    exists. Add the batch's own condition (an id range, or ids) with `.where`."""
+    other orgs hold the number, follow-ups and answered calls since `since`, and the fingerprint
+    of the breakdown stored for it. Each is an indexed look-up per lead inside the one statement,
+    so a batch costs one round trip whatever its size (no id list to send, no grouped queries to
+    match up in Python). Only a count crosses the org boundary, matched on the blind index: no org
+    learns anything of another's lead but that it exists. Add the batch's own condition (an id
+    range, or ids) with `.where`; run it with `read_stored`."""
     other = aliased(Lead)
     other_orgs = (
         select(func.count(func.distinct(other.org_id)))

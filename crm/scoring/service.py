@@ -126,8 +126,7 @@ def store(
         # the batch as one JSON document [[lead id, fingerprint, breakdown], ...]: the
         # breakdowns are JSON already, and the server parses it faster than the driver would
         # escape a text array
-        text = scorer.stored_text
-        document = ",".join(f"[{i},{s.fingerprint},{text(s)}]" for i, s in breakdowns)
+        document = ",".join(f"[{i},{s.fingerprint},{scorer.stored_text(s)}]" for i, s in breakdowns)
         batch = (
             func.json_array_elements(cast(literal(f"[{document}]", Text), postgresql.JSON))
             .table_valued("value")
@@ -164,27 +163,22 @@ def set_scores(session: Session, changed: Sequence[tuple[int, int]]) -> None:
         return
     options = {"synchronize_session": False}
     if _on_postgresql(session):
+        # the pairs as two arrays: `unnest(:ids, :scores) AS batch(id, score)`
         ids, values = zip(*changed, strict=True)
-        batch = _unnest(("id", BigInteger, ids), ("score", Integer, values))
+        batch = (
+            func.unnest(
+                bindparam("ids", list(ids), type_=postgresql.ARRAY(BigInteger)),
+                bindparam("scores", list(values), type_=postgresql.ARRAY(Integer)),
+            )
+            .table_valued("id", "score")
+            .render_derived(name="batch")
+        )
         stmt = update(_leads).where(_leads.c.id == batch.c.id).values(score=batch.c.score)
         session.execute(stmt, execution_options=options)
         return
     stmt = update(_leads).where(_leads.c.id == bindparam("lead_id"))
     params = [{"lead_id": lead_id, "new_score": value} for lead_id, value in changed]
     session.execute(stmt.values(score=bindparam("new_score")), params, execution_options=options)
-
-
-def _unnest(*columns: tuple[str, Any, Sequence[Any]]) -> Any:
-    """Parallel arrays as rows of a FROM clause: `unnest(:a, :b) AS batch(a, b)`."""
-    arrays = [
-        bindparam(name, list(values), type_=postgresql.ARRAY(type_))
-        for name, type_, values in columns
-    ]
-    return (
-        func.unnest(*arrays)
-        .table_valued(*(name for name, _, _ in columns))
-        .render_derived(name="batch")
-    )
 
 
 def _on_postgresql(session: Session) -> bool:
