@@ -5,12 +5,12 @@ Plain functions over plain values: the export job feeds them rows, no Flask and 
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from itertools import pairwise
@@ -40,6 +40,8 @@ _BANDS = (18, 25, 35, 45, 55, 65)
 # hex digits written as letters: a token never contains a run of digits that could be mistaken
 # for (or searched as) a fragment of a phone or ID number, and no spreadsheet reads it as a number
 _LETTERS = bytes.maketrans(b"0123456789abcdef", b"abcdefghijklmnop")
+_IPAD = bytes(byte ^ 0x36 for byte in range(256))
+_OPAD = bytes(byte ^ 0x5C for byte in range(256))
 # The label the token key is derived under; a new version gives unrelated tokens.
 TOKEN_KEY_VERSION = "v1"
 
@@ -54,15 +56,23 @@ class Tokenizer:
     table by anyone without the keyring."""
 
     def __init__(self, cipher: PiiCipher, version: str = TOKEN_KEY_VERSION) -> None:
-        self._key = bytes.fromhex(cipher.blind_index("deidentified-token-key", version))
+        key = bytes.fromhex(cipher.blind_index("deidentified-token-key", version))
+        # HMAC-SHA256 (RFC 2104) with the keyed inner and outer states hashed once: each token
+        # then costs two hash copies, against OpenSSL 3 looking the digest up by name on every
+        # one-shot hmac.digest call (2.7 times slower; a million leads are two million tokens)
+        key = key.ljust(hashlib.sha256().block_size, b"\0")
+        self._inner = hashlib.sha256(key.translate(_IPAD))
+        self._outer = hashlib.sha256(key.translate(_OPAD))
 
     def token(self, kind: str, blind_index: str | None) -> str:
         if not blind_index or blind_index.startswith(RETIRED_PREFIX):
             return ""
-        # hmac.digest: OpenSSL's one-shot HMAC, several times faster than an HMAC object
-        mac = hmac.digest(self._key, f"{kind}:{blind_index}".encode(), "sha256")
+        inner = self._inner.copy()
+        inner.update(f"{kind}:{blind_index}".encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
         # 12 bytes = 96 bits: collisions stay out of reach at 10M people
-        return kind[0].upper() + mac[:12].hex().encode().translate(_LETTERS).decode()
+        return kind[0].upper() + outer.digest()[:12].hex().encode().translate(_LETTERS).decode()
 
 
 @lru_cache(maxsize=1024)  # an export asks for each birth year again and again
@@ -80,7 +90,7 @@ def age_band(birth_year: int | None, today: date) -> str:
 
 # the lead columns a row of the dataset is made from, in this order
 SOURCE_COLUMNS = (
-    *("phone_bidx", "id_number_bidx", "birth_year", "created_at"),
+    *("phone_bidx", "id_number_bidx", "birth_year", "created_month"),
     *PLACES,
     *("stage", "reached_rank", "score", "amount_wanted", "term_months", "qualifications"),
 )
@@ -89,15 +99,15 @@ SOURCE_COLUMNS = (
 def deidentified_row(lead: Sequence[Any], tokens: Tokenizer, today: date) -> list[str]:
     """One dataset row (HEADER order) from a lead's ("id", *SOURCE_COLUMNS) values.
 
-    `created_at`, `amount_wanted` and `qualifications` may come as the driver returns them (see
-    RAW_COLUMNS): text and floats from SQLite, datetimes and Decimals from PostgreSQL."""
+    `created_month` is the UTC "YYYY-MM" of the lead's creation; `amount_wanted` and
+    `qualifications` come as text (see TEXT_COLUMNS)."""
     # unpacked by position: a million attribute lookups on result rows cost seconds
     (
         _,
         phone,
         id_number,
         birth_year,
-        created_at,
+        created_month,
         *places,
         stage,
         rank,
@@ -110,7 +120,7 @@ def deidentified_row(lead: Sequence[Any], tokens: Tokenizer, today: date) -> lis
         tokens.token("phone", phone),
         tokens.token("id_number", id_number),
         age_band(birth_year, today),
-        _month(created_at),
+        created_month,
         # typed by people (a source named "=HYPERLINK(...)"): shown as text, never run
         *[neutralise_formula(value or "") for value in places],
         stage,
@@ -122,34 +132,21 @@ def deidentified_row(lead: Sequence[Any], tokens: Tokenizer, today: date) -> lis
     ]
 
 
-# Read without SQLAlchemy's per-row conversion: on SQLite, parsing the datetime text, building a
-# Decimal and decoding JSON through the column types cost more than the rest of the export
-# together (bench/deidentified_export.py); the few values needed are taken from the raw form.
-RAW_COLUMNS = frozenset({"created_at", "amount_wanted", "qualifications"})
-
-
-def _month(created_at: str | datetime) -> str:
-    if isinstance(created_at, str):  # SQLite: "2026-11-23 08:00:00.000000", in UTC
-        return created_at[:7]
-    if created_at.utcoffset():  # PostgreSQL answers in the session's zone, UTC unless set
-        created_at = created_at.astimezone(UTC)
-    return _month_text(created_at.year, created_at.month)
-
-
-@lru_cache(maxsize=1024)
-def _month_text(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
+# Read as text, not through the column types: building a datetime, a Decimal and a decoded JSON
+# document per row in the driver, only to take a few values out again, was two thirds of the
+# export's time on PostgreSQL (bench/deidentified_export.py).
+TEXT_COLUMNS = frozenset({"amount_wanted", "qualifications"})
 
 
 @lru_cache(maxsize=4096)  # amounts wanted are round figures, met again and again
-def _amount(amount: Decimal | float | str) -> str:
-    return format(Decimal(str(amount)), ".2f")
+def _amount(amount: str) -> str:
+    return format(Decimal(amount), ".2f")
 
 
-def _qualifications(stored: str | dict[str, Any] | None) -> list[str]:
-    values = json.loads(stored) if isinstance(stored, str) else stored or {}
-    get = values.get
-    return [_text(get(name)) for name in QUALIFICATIONS]
+@lru_cache(maxsize=16_384)  # a few thousand combinations cover a million leads (7,498 in the bench)
+def _qualifications(stored: str | None) -> tuple[str, ...]:
+    values = json.loads(stored) if stored else {}
+    return tuple(_text(values.get(name)) for name in QUALIFICATIONS)
 
 
 def _text(value: Any) -> str:

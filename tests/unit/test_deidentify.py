@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import date
 
 import pytest
@@ -36,6 +37,18 @@ def test_tokens_depend_on_the_keyring_and_on_the_kind():
     assert same.token("phone", index) == again.token("phone", index)
     assert same.token("phone", index) != other.token("phone", index)
     assert same.token("phone", index)[1:] != same.token("id_number", index)[1:]
+
+
+def test_a_token_is_hmac_sha256_of_the_blind_index_under_the_derived_key():
+    # exports written before and after a change of implementation must still join
+    cipher = PiiCipher(PiiKeyring.from_json(PiiKeyring.generate_json()))
+    key = bytes.fromhex(cipher.blind_index("deidentified-token-key", "v1"))
+    index = "c" * 64
+    mac = hmac.digest(key, f"phone:{index}".encode(), "sha256")[:12].hex()
+
+    token = Tokenizer(cipher).token("phone", index)
+
+    assert token == "P" + "".join("abcdefghijklmnop"[int(digit, 16)] for digit in mac)
 
 
 def test_tokens_survive_rotation_of_the_data_keys():
