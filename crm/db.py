@@ -75,7 +75,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _tune_postgresql(engine)
+    return engine
+
+
+def _tune_postgresql(engine: Engine) -> None:
+    # No JIT compilation: our statements are index look-ups that take milliseconds, but a plan
+    # with per-row subqueries over a big table can still be estimated above jit_above_cost, and
+    # then every execution compiles first. A re-score batch of 2,000 leads at 1M spent 416 ms
+    # compiling for 35 ms of work (bench/scoring.py: 242 s a run with JIT, see benchmarks.md).
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET jit = off")
+        dbapi_conn.commit()
 
 
 def _tune_sqlite(engine: Engine) -> None:
