@@ -71,6 +71,16 @@ SCHEDULE: tuple[Periodic, ...] = (
         queue="reports",
         interval=timedelta(hours=1),
     ),
+    # the source-conversion factor learns from each org's latest re-score: nightly, so scores
+    # follow the day's conversions. At 03:30 server time (run the cron process with
+    # TZ=Asia/Shanghai, README): no agent is calling, and a re-score only locks, briefly, the
+    # leads whose score moved. A cron line, not an interval, so it never runs at start-up.
+    Periodic(
+        name="rescore-orgs",
+        func="workers.jobs.score_leads.every_org",
+        queue="scoring",
+        cron="30 3 * * *",
+    ),
     # retention is counted in days (730 by default)
     Periodic(
         name="retention",

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from uuid import UUID, uuid5
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,8 @@ from crm.scoring.models import ScoringBatch, ScoringRun
 from crm.scoring.rules import Scorer
 
 BATCH_SIZE = 2_000
+# namespace of the scheduled runs' ids (any fixed UUID; changing it would re-run a day's runs)
+_DAILY = UUID("5c0f2e4e-6d1b-4a55-9a43-1f0d2b8e7a10")
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 
@@ -48,6 +51,18 @@ def target_org(session: Session, actor: Actor, org_id: int | None) -> int:
     if not actor.sees_all_orgs:
         raise NotFound("org")  # another org answers like a missing one
     return get_visible(session, Org, org_id, "org").id
+
+
+def daily_run_id(org_id: int, day: date) -> str:
+    """The id of an org's scheduled re-score on `day`. The same on a second trigger that day
+    (a retried or doubly scheduled job), which then resumes or returns that run, never starts
+    another."""
+    return uuid5(_DAILY, f"{org_id}:{day.isoformat()}").hex
+
+
+def org_ids(session: Session) -> list[int]:
+    """Every org, for the scheduled re-score."""
+    return list(session.scalars(select(Org.id).order_by(Org.id)))
 
 
 def run(

@@ -21,6 +21,8 @@ from workers.schedule import SCHEDULE, Periodic
 from workers.scheduler import EmbeddedScheduler, start_embedded
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+# interval jobs run first at start; cron jobs (the nightly re-score) first at their time
+AT_START = [job for job in SCHEDULE if job.interval is not None]
 
 
 class FakeClock:
@@ -65,6 +67,16 @@ def test_a_periodic_job_has_an_interval_or_a_cron_line():
     assert timedelta(0) < after - T0 <= timedelta(days=1)
 
 
+def test_the_nightly_rescore_waits_for_the_night_not_for_start_up():
+    clock, runner = FakeClock(), RecordingRunner()
+    scheduler = EmbeddedScheduler(runner, clock=clock)
+
+    assert "rescore-orgs" not in scheduler.run_due()
+    clock.now = T0 + timedelta(days=1)
+    assert "rescore-orgs" in scheduler.run_due()
+    assert ("workers.jobs.score_leads.every_org", "scoring") in runner.enqueued
+
+
 def test_embedded_scheduler_enqueues_each_job_when_it_is_due():
     clock, runner = FakeClock(), RecordingRunner()
     sweeps = [job for job in SCHEDULE if job.name in ("recycle-leads", "escalate-followups")]
@@ -96,12 +108,12 @@ def test_embedded_scheduler_thread_enqueues_at_start_and_stops_promptly():
     scheduler = EmbeddedScheduler(runner, clock=FakeClock())
     scheduler.start()
     deadline = time.monotonic() + 0.5
-    while len(runner.enqueued) < len(SCHEDULE) and time.monotonic() < deadline:
+    while len(runner.enqueued) < len(AT_START) and time.monotonic() < deadline:
         time.sleep(0.01)
     started = time.monotonic()
     scheduler.stop()
 
-    assert len(runner.enqueued) == len(SCHEDULE)
+    assert len(runner.enqueued) == len(AT_START)
     assert time.monotonic() - started < 0.5  # stop() wakes the thread from its wait
 
 
@@ -115,7 +127,7 @@ def test_embedded_scheduler_runs_the_real_jobs_on_the_in_process_runner(make):
 
     results = {name: runtime.jobs.fetch(job_id) for name, job_id in job_ids.items()}
     assert {name: info.status for name, info in results.items()} == {
-        job.name: "finished" for job in SCHEDULE
+        job.name: "finished" for job in AT_START
     }
     assert results["recycle-leads"].result == {"recycled": 1, "no_followup": 1, "stale": 0}
     assert results["escalate-followups"].result == {"escalated": 0, "reassigned": 0, "returned": 0}
@@ -140,7 +152,7 @@ def test_rq_cron_scheduler_enqueues_the_schedule_for_the_workers():
             if job.id not in before[name]
         ]
         assert sorted((job.func, job.args) for job in new) == sorted(
-            (execute, (entry.func,)) for entry in SCHEDULE
+            (execute, (entry.func,)) for entry in AT_START
         )
         assert {cron_job.name for cron_job in scheduler.get_jobs()} == {j.name for j in SCHEDULE}
     finally:

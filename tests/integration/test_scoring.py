@@ -4,17 +4,20 @@ agent can read, and the org re-score job (resumable, each lead counted once per 
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from crm.auth.actor import SYSTEM
+from crm.db import utcnow
 from crm.extensions import db
 from crm.leads.models import FUNNEL, Lead
 from crm.orgs.schemas import OrgSettings
 from crm.scoring import runs
 from crm.scoring.models import ScoringBatch, ScoringRun
 from crm.scoring.settings import ScoringSettings
+from workers.jobs import score_leads
 
 pytestmark = pytest.mark.integration
 
@@ -251,6 +254,28 @@ def test_a_run_stopped_mid_way_resumes_and_counts_each_lead_once(make, org):
     with db.unit_of_work(SYSTEM) as session:
         assert_each_lead_scored_once(batches_of(session, "r" * 32), [lead.id for lead in leads])
         assert session.get(ScoringRun, "r" * 32).finished_at is not None
+
+
+def test_the_nightly_rescore_runs_each_org_once_a_day(make):
+    orgs = [make.org(cities=["北京"]), make.org("partner", cities=["上海"])]
+    ids = {o.id: [make.lead(org=o).id for _ in range(3)] for o in orgs}
+    today = utcnow().date()
+
+    assert score_leads.every_org()["orgs"] >= 2
+    with db.unit_of_work(SYSTEM) as session:
+        first = {o.id: batches_of(session, runs.daily_run_id(o.id, today)) for o in orgs}
+    for org_id, batches in first.items():
+        assert_each_lead_scored_once(batches, ids[org_id])
+
+    score_leads.every_org()  # triggered again the same day: the same runs, nothing re-scored
+    with db.unit_of_work(SYSTEM) as session:
+        again = {o.id: batches_of(session, runs.daily_run_id(o.id, today)) for o in orgs}
+        for o in orgs:
+            assert session.get(ScoringRun, runs.daily_run_id(o.id, today)).finished_at
+    assert again == first
+    assert runs.daily_run_id(orgs[0].id, today + timedelta(days=1)) != runs.daily_run_id(
+        orgs[0].id, today
+    )
 
 
 def test_weights_changed_in_the_org_settings_apply_at_the_next_scoring(client, org, manager):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from crm.auth.actor import SYSTEM
+from crm.db import utcnow
 from crm.extensions import db, runtime
 from crm.scoring import runs
 from workers.progress import report
@@ -53,3 +54,15 @@ def start(
         job_id=job_id,
         description=f"re-score org {org_id}",
     )
+
+
+def every_org() -> dict[str, int]:
+    """Periodic (workers/schedule.py): queue the day's re-score of every org, one job each, so
+    the source figures the scores learn from follow the conversions. Each run's id is its org's
+    and day's: a second trigger the same day finds the first's run and resumes or returns it."""
+    today = utcnow().date()
+    with db.unit_of_work(SYSTEM, readonly=True) as session:
+        org_ids = runs.org_ids(session)
+    for org_id in org_ids:
+        start(org_id, job_id=runs.daily_run_id(org_id, today))
+    return {"orgs": len(org_ids)}
