@@ -116,6 +116,16 @@ def checkpoint() -> None:
             conn.exec_driver_sql("CHECKPOINT")
 
 
+def vacuum(*tables: str) -> None:
+    """VACUUM ANALYZE the tables on PostgreSQL (nothing on SQLite): the state autovacuum keeps
+    them in between two nightly runs, instead of the dead rows and unset hint bits a bulk load
+    or a full rewrite leaves for the next reader to clean up."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.exec_driver_sql(f"VACUUM ANALYZE {', '.join(tables)}")
+
+
 def server_pid(conn: Connection) -> int | None:
     """The PostgreSQL backend serving `conn`; None on SQLite, which runs inside this process."""
     if conn.dialect.name != "postgresql":

@@ -3,8 +3,8 @@
 A run is resumable and never double-applies: each batch is one transaction that scores its
 leads, records itself (scoring_batches) and moves the run's cursor past them. A worker killed
 mid-batch loses that batch's transaction only; the retried job finds the cursor where the last
-committed batch left it. Only scores and breakdowns that changed are written, so a routine
-re-score, which changes few, costs little more than reading the leads."""
+committed batch left it. Only scores and stored breakdowns that changed are written, so a
+routine re-score, which changes few, costs little more than reading the leads."""
 
 from __future__ import annotations
 
@@ -135,7 +135,10 @@ def _score_batch(
     scores = [scorer.score(row) for row in rows]
     moved = [(r.id, s.value) for r, s in zip(rows, scores, strict=True) if r.score != s.value]
     service.set_scores(session, moved)
-    rewritten = service.changed_breakdowns(rows, scores)
+    # a lead with no breakdown stored (imported, never opened) gets one when first opened
+    # (ensure_breakdown), as after its import: writing a million for leads nobody has opened
+    # would double a run that moves every score
+    rewritten = service.changed_breakdowns(rows, scores, missing=False)
     service.store(session, request.org_id, rewritten, now, scorer)
     session.add(
         ScoringBatch(

@@ -101,14 +101,14 @@ def ensure_breakdown(session: Session, lead: Lead) -> None:
 
 
 def changed_breakdowns(
-    rows: Iterable[inputs.StoredLead], scores: Iterable[Score]
+    rows: Iterable[inputs.StoredLead], scores: Iterable[Score], missing: bool = True
 ) -> list[tuple[int, Score]]:
     """(lead id, score) of the rows of `inputs.stored_facts` whose stored breakdown differs
-    from the new one (or is missing)."""
+    from the new one, and, with `missing`, of those that have none stored yet."""
     return [
         (row.id, score)
         for row, score in zip(rows, scores, strict=True)
-        if row.fingerprint != score.fingerprint
+        if row.fingerprint != score.fingerprint and (missing or row.fingerprint is not None)
     ]
 
 

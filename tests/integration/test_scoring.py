@@ -15,7 +15,7 @@ from crm.extensions import db
 from crm.leads.models import FUNNEL, Lead
 from crm.orgs.schemas import OrgSettings
 from crm.scoring import runs
-from crm.scoring.models import ScoringBatch, ScoringRun
+from crm.scoring.models import LeadScore, ScoringBatch, ScoringRun
 from crm.scoring.settings import ScoringSettings
 from workers.jobs import score_leads
 
@@ -166,6 +166,28 @@ def test_imported_leads_are_scored_with_a_breakdown(client, manager):
     assert factor(weak, "qualifications") | {"points": 0, "detail": "无已知资质"} == factor(
         weak, "qualifications"
     )
+
+
+def test_a_rescore_leaves_unopened_imported_leads_a_breakdown_to_work_out_when_opened(
+    client, org, manager
+):
+    sheet = "姓名,手机号码,城市,公积金,月收入,贷款金额\n张三,13800001015,北京,有,30000,50000\n"
+    response = client.post(
+        "/api/v1/leads/import",
+        data={"file": (io.BytesIO(sheet.encode()), "leads.csv")},
+        headers=manager,
+    )
+    assert response.status_code == 202, response.json
+    (lead_id,) = lead_ids(org.id)
+
+    request = runs.RunRequest(org.id)
+    runs.run(lambda: db.unit_of_work(SYSTEM), "i" * 32, request, None, lambda _: None)
+
+    with db.unit_of_work(SYSTEM) as session:
+        assert session.get(LeadScore, lead_id) is None  # nobody opened it: nothing written
+    lead = detail(client, manager, lead_id)
+    assert sum(f["points"] for f in lead["score_breakdown"]) == lead["score"] > 0
+    assert factor(lead, "qualifications")["detail"] == "公积金"
 
 
 def test_an_import_scores_a_number_held_by_another_org_lower(client, auth, make, org, manager):
