@@ -77,13 +77,16 @@ export class DispositionForm {
     this.stage.addEventListener('change', () => this.toggleReason());
   }
 
-  /** Offer only the stage moves the funnel allows from where the lead is now. */
+  /** Offer only the stage moves the funnel allows from where the lead is now. The lead is
+   * reloaded when its call ends, often after the agent has already picked a stage: a choice
+   * still allowed is kept. */
   forLead(lead) {
     const labels = stageLabels();
+    const chosen = this.stage.value;
     const keep = this.stage.options[0];
     this.stage.replaceChildren(keep);
     for (const stage of this.transitions[lead.stage] || []) {
-      this.stage.add(new Option(labels[stage] || stage, stage));
+      this.stage.add(new Option(labels[stage] || stage, stage, false, stage === chosen));
     }
     this.toggleReason();
   }

@@ -96,11 +96,19 @@ def test_auto_mode_dials_the_next_lead_once_the_outcome_is_saved(login_page, cal
     pop = page.locator("#screen-pop")
     pop.wait_for(state="visible")
     first_phone = page.locator("#lead-card").get_by_test_id("lead-phone").inner_text()
+    # the console reloads the lead when its call ends; hold that reload until the agent has
+    # picked a stage, as a slow network does: the choice must survive it
+    held = []
+    page.route("**/api/v1/leads/*", lambda route: held.append(route))
     page.keyboard.press("h")
     page.wait_for_selector("#call-panel[data-state=ended]")
 
     page.keyboard.press("4")  # 无意向
     page.select_option("select[name=stage]", "lost")
+    with page.expect_response(lambda r: r.request.method == "GET" and "/leads/" in r.url):
+        for route in held:
+            route.continue_()
+    page.unroute("**/api/v1/leads/*")
     page.locator("textarea[name=note]").press("Control+Enter")
     page.wait_for_selector(".toast.error >> text=请填写流失原因")
     page.fill("input[name=reason]", "已在别家办理")
