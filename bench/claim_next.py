@@ -293,7 +293,7 @@ class Rescore:
 
 
 class _Stopped(Exception):
-    pass
+    """Raised from the run's progress report to end it after the batch it just committed."""
 
 
 class Neighbours:

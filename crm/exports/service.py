@@ -13,10 +13,8 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, String, Text, cast, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Row, Text, cast, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from crm.auth.actor import Actor
 from crm.compliance import audit
@@ -37,6 +35,7 @@ from crm.gc_tuning import fewer_collections
 from crm.leads.models import Lead
 from crm.leads.schemas import LeadFilters
 from crm.leads.service import filtered_leads
+from crm.sql_functions import utc_month
 
 BATCH_SIZE = 5_000
 # gzip level 1: a tenth of level 6's CPU for a file only a little larger; the export is CPU-bound
@@ -133,30 +132,10 @@ def _batches(
 
 def _column(name: str) -> Any:
     if name == "created_month":
-        return _UTCMonth(Lead.created_at).label(name)
+        return utc_month(Lead.created_at).label(name)
     column = getattr(Lead, name)
     # as text: no datetime, Decimal or JSON built by the driver and then taken apart again
     return cast(column, Text).label(name) if name in TEXT_COLUMNS else column
-
-
-class _UTCMonth(FunctionElement):
-    """ "YYYY-MM" of a stored UTC timestamp, worked out by the database."""
-
-    type = String()
-    name = "utc_month"
-    inherit_cache = True
-
-
-@compiles(_UTCMonth)
-def _utc_month_postgresql(element: _UTCMonth, compiler, **kw) -> str:
-    # in UTC whatever the session's TimeZone
-    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
-
-
-@compiles(_UTCMonth, "sqlite")
-def _utc_month_sqlite(element: _UTCMonth, compiler, **kw) -> str:
-    # stored as "2026-11-23 08:00:00.000000", already in UTC
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
 
 
 def export_file(session: Session, actor: Actor, job_id: str) -> tuple[bytes, str]:

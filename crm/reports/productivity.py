@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Float, Subquery, case, func, literal, or_, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Subquery, case, func, literal, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from crm.auth.actor import Actor
 from crm.db import UTCDateTime, utcnow
@@ -17,6 +15,7 @@ from crm.followups.models import Followup
 from crm.leads.models import LeadEvent
 from crm.orgs.models import Team, User
 from crm.reports.service import Period, rate
+from crm.sql_functions import seconds_between
 from dialer.models import AgentStateSpan, Call
 
 # Who sells, and so gets a row even in a period without activity; anyone else who called,
@@ -150,7 +149,7 @@ def _time_in_states(period: Period, now: datetime) -> Subquery:
     until = literal(min(now, period.end), UTCDateTime())
     span = AgentStateSpan
     span_end = func.coalesce(span.ended_at, until)
-    seconds = _Seconds(
+    seconds = seconds_between(
         case((span.started_at > start, span.started_at), else_=start),
         case((span_end < until, span_end), else_=until),
     )
@@ -166,23 +165,3 @@ def _time_in_states(period: Period, now: datetime) -> Subquery:
         .group_by(span.user_id)
         .subquery()
     )
-
-
-class _Seconds(FunctionElement):
-    """Seconds from the first timestamp to the second; each backend subtracts times its way."""
-
-    type = Float()
-    name = "seconds_between"
-    inherit_cache = True
-
-
-@compiles(_Seconds)
-def _seconds_postgresql(element: _Seconds, compiler, **kw) -> str:
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
-
-
-@compiles(_Seconds, "sqlite")
-def _seconds_sqlite(element: _Seconds, compiler, **kw) -> str:
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"

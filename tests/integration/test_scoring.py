@@ -50,6 +50,17 @@ def detail(client, headers, lead_id):
     return response.json
 
 
+def import_sheet(client, headers, sheet):
+    """Import a CSV sheet (the suite runs the job at once); returns the finished job."""
+    response = client.post(
+        "/api/v1/leads/import",
+        data={"file": (io.BytesIO(sheet.encode()), "leads.csv")},
+        headers=headers,
+    )
+    assert response.status_code == 202, response.json
+    return client.get(f"/api/v1/jobs/{response.json['job_id']}", headers=headers).json
+
+
 def factor(lead, name):
     return next(f for f in lead["score_breakdown"] if f["factor"] == name)
 
@@ -149,13 +160,7 @@ def test_imported_leads_are_scored_with_a_breakdown(client, manager):
         "姓名,手机号码,城市,公积金,房产,月收入,贷款金额\n张三,13800001005,北京,有,有,30000,50000\n"
     )
     sheet += "李四,13800001006,上海,无,无,,\n"
-    response = client.post(
-        "/api/v1/leads/import",
-        data={"file": (io.BytesIO(sheet.encode()), "leads.csv")},
-        headers=manager,
-    )
-    assert response.status_code == 202, response.json
-    job = client.get(f"/api/v1/jobs/{response.json['job_id']}", headers=manager).json
+    job = import_sheet(client, manager, sheet)
     assert job["result"]["created"] == 2, job
 
     leads = client.get("/api/v1/leads?sort=-score", headers=manager).json["items"]
@@ -172,12 +177,7 @@ def test_a_rescore_leaves_unopened_imported_leads_a_breakdown_to_work_out_when_o
     client, org, manager
 ):
     sheet = "姓名,手机号码,城市,公积金,月收入,贷款金额\n张三,13800001015,北京,有,30000,50000\n"
-    response = client.post(
-        "/api/v1/leads/import",
-        data={"file": (io.BytesIO(sheet.encode()), "leads.csv")},
-        headers=manager,
-    )
-    assert response.status_code == 202, response.json
+    import_sheet(client, manager, sheet)
     (lead_id,) = lead_ids(org.id)
 
     request = runs.RunRequest(org.id)
@@ -193,12 +193,7 @@ def test_a_rescore_leaves_unopened_imported_leads_a_breakdown_to_work_out_when_o
 def test_an_import_scores_a_number_held_by_another_org_lower(client, auth, make, org, manager):
     create(client, auth.login("manager", org=make.org(cities=["北京"])), "13800001008")
     sheet = "姓名,手机号码,城市\n张三,13800001007,北京\n李四,13800001008,北京\n"
-    response = client.post(
-        "/api/v1/leads/import",
-        data={"file": (io.BytesIO(sheet.encode()), "leads.csv")},
-        headers=manager,
-    )
-    assert response.status_code == 202, response.json
+    import_sheet(client, manager, sheet)
 
     # the list shows the score the import stored, before any lead is opened and re-scored
     listed = client.get("/api/v1/leads?sort=-score", headers=manager).json["items"]
