@@ -1,6 +1,15 @@
 """Entry point: `python wsgi.py` serves web + Socket.IO; gunicorn and the flask CLI import `app`."""
 
-from crm import create_app
+import os
+
+if os.environ.get("ASYNC_MODE") == "gevent":
+    # before anything imports socket, ssl or threading (gunicorn's gevent worker has already
+    # patched by now; a second call changes nothing); psycopg sees the patch and waits cooperatively
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from crm import create_app  # imported after the patch, on purpose
 from crm.extensions import db, socketio
 from dialer.operations import close_calls_left_open
 

@@ -15,6 +15,7 @@ And calls/s, and the server's CPU time.
     .venv/bin/python -m bench.dialer_consoles --pace 10           # 3x the calls: saturates
     .venv/bin/python -m bench.dialer_consoles --db postgres       # PostgreSQL instead of SQLite
     .venv/bin/python -m bench.dialer_consoles --servers 2         # 2 processes sharing Redis
+    .venv/bin/python -m bench.dialer_consoles --async-mode threading  # the embedded server
 
 The clients run in `--procs` processes of threads (python-socketio's AsyncClient needs aiohttp,
 which the project does not install); they share the machine's 2 cores with the server.
@@ -40,6 +41,7 @@ from sqlalchemy import create_engine, text
 
 from bench import common
 from crm.auth.tokens import issue_access_token
+from crm.config import ASYNC_MODES
 from tests.live_server import (
     SECRET_KEY,
     add_agents,
@@ -73,6 +75,7 @@ def main() -> None:
             "SIM_TIME_SCALE": str(args.time_scale),
             "SIM_ANSWER_RATE": str(args.answer_rate),
             "SIM_SEED": str(args.seed),
+            "ASYNC_MODE": args.async_mode,
         }
         if args.servers > 1:  # processes share the Socket.IO message queue, as in production
             env |= {"REDIS_URL": args.redis_url, "SOCKETIO_CHANNEL": f"bench-{os.getpid()}"}
@@ -85,7 +88,7 @@ def main() -> None:
                 response = servers[0].api("manager", "POST", "/caller-ids", json=body)
                 assert response.status_code == 201
             print(f"set up in {time.perf_counter() - started:.1f} s; {common.machine_note()}")
-            pids = [server.process.pid for server in servers]
+            pids = [pid for server in servers for pid in _with_children(server.process.pid)]
             cpu_before = sum(map(_cpu_seconds, pids))
             samples = _run([server.base for server in servers], consoles, args)
             cpu = sum(map(_cpu_seconds, pids)) - cpu_before
@@ -252,7 +255,7 @@ def _report(samples: dict, args: argparse.Namespace, server_cpu: float) -> None:
     calls = len(samples.get("connected", [])) + len(samples.get("unanswered", []))
     print(
         f"\n{args.consoles} consoles, {args.servers} server process(es), {args.duration} s, "
-        f"pace {args.pace} s, db {args.db}, "
+        f"pace {args.pace} s, db {args.db}, {args.async_mode}, "
         f"carrier time scale {args.time_scale}, answer rate {args.answer_rate}"
     )
     rows = []
@@ -285,6 +288,12 @@ def _latency_row(name: str, values: list[float]) -> list[object]:
     return [name, len(ordered), pick(50), pick(90), pick(99), ordered[-1]]
 
 
+def _with_children(pid: int) -> list[int]:
+    """The process and its live children (gunicorn's worker is the arbiter's child)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (and its reaped children), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -304,6 +313,12 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--procs", type=int, default=4, help="client processes")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--async-mode",
+        choices=ASYNC_MODES,
+        default="gevent",
+        help="gevent: gunicorn's gevent worker, as production; threading: python wsgi.py",
+    )
     parser.add_argument(
         "--servers", type=int, default=1, help="server processes sharing Redis (--redis-url)"
     )

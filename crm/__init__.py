@@ -42,7 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         message_queue=settings.redis_url,
         channel=settings.socketio_channel,
-        async_mode="threading",
+        async_mode=settings.async_mode,
         cors_allowed_origins=[],
     )
     _register_blueprints(app)

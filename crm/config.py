@@ -13,6 +13,7 @@ from typing import Any
 from crm.compliance.crypto import PiiKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
+ASYNC_MODES = ("threading", "gevent")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ class Settings:
     # the Redis pub/sub channel of Socket.IO's message queue: deployments sharing one Redis
     # must each have their own, or consoles get the other deployment's events
     socketio_channel: str = "flask-socketio"
+    # how Socket.IO serves consoles: "threading" (the embedded default: Werkzeug, in-process jobs
+    # get real threads) or "gevent" (production web processes under `gunicorn -k gevent`: one
+    # greenlet per console instead of three OS threads, see docs/benchmarks.md)
+    async_mode: str = "threading"
     # where SECRET_KEY/PII_KEYS were generated, when they did not come from the environment
     secrets_file: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -75,6 +80,7 @@ class Settings:
             "sim_ring_seconds": _seconds_range(env, "SIM_RING_SECONDS", "2-8"),
             "sim_talk_seconds": _seconds_range(env, "SIM_TALK_SECONDS", "20-180"),
             "socketio_channel": env.get("SOCKETIO_CHANNEL") or "flask-socketio",
+            "async_mode": _async_mode(env),
             "sim_time_scale": float(env.get("SIM_TIME_SCALE", "1.0")),
             "sim_seed": int(env.get("SIM_SEED", "2026")),
         }
@@ -88,6 +94,13 @@ class Settings:
             values["secret_key"] = values["secret_key"] or generated["SECRET_KEY"]
             values["pii_keys"] = values["pii_keys"] or generated["PII_KEYS"]
         return cls(**values)
+
+
+def _async_mode(env: Mapping[str, str]) -> str:
+    mode = env.get("ASYNC_MODE") or "threading"
+    if mode not in ASYNC_MODES:
+        raise ValueError(f"ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, not {mode!r}")
+    return mode
 
 
 def _seconds_range(env: Mapping[str, str], name: str, default: str) -> tuple[float, float]:

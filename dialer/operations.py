@@ -305,23 +305,37 @@ def _lead_payload(session, lead_id: int) -> dict:
 def _call_payload(session, call: Call) -> dict:
     """call_state as API.md gives it; the caller ID masked like any number shown to people."""
     stamp = call.ended_at or call.answered_at or call.started_at
-    caller = (  # a deleted caller ID leaves its calls without one
-        session.get(CallerId, call.caller_id_id, execution_options=ALL_ORGS)
-        if call.caller_id_id is not None
-        else None
-    )
     payload = {
         "call_id": call.id,
         "lead_id": call.lead_id,
         "state": call.state,
         "at": stamp.isoformat(),
-        "caller_id_masked": mask_phone(caller.number) if caller else None,
+        "caller_id_masked": _masked_caller_id(session, call.caller_id_id),
     }
     if call.duration_s is not None:
         payload["duration_s"] = call.duration_s
     if call.end_reason:
         payload["end_reason"] = call.end_reason
     return payload
+
+
+# caller ID id → masked number, read once per process: every call event shows it, and a caller
+# ID's number never changes (none of the API's endpoints edits one)
+_masked_caller_ids: dict[int, str] = {}
+
+
+def _masked_caller_id(session, caller_id_id: int | None) -> str | None:
+    if caller_id_id is None:  # a deleted caller ID leaves its calls without one
+        return None
+    masked = _masked_caller_ids.get(caller_id_id)
+    if masked is None:
+        number = session.scalar(
+            select(CallerId.number).where(CallerId.id == caller_id_id).execution_options(**ALL_ORGS)
+        )
+        if number is None:
+            return None
+        masked = _masked_caller_ids.setdefault(caller_id_id, mask_phone(number))
+    return masked
 
 
 def current_agent_states(session, org_ids: list[int] | None) -> list[dict]:

@@ -217,11 +217,25 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
+# no control socket: its default path is one per machine, and tests run several servers
+GUNICORN_GEVENT = [
+    "-m",
+    "gunicorn",
+    "-k",
+    "gevent",
+    "-w",
+    "1",
+    "--graceful-timeout",
+    "5",
+    "--no-control-socket",
+]
+
+
 def start_server(env_overrides: dict[str, str], database_url: str, folder: Path) -> LiveServer:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PII_KEYS"}
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PII_KEYS", "ASYNC_MODE"}
         and not k.startswith(("SIM_", "TELEPHONY_"))
     }
     port = free_port()
@@ -236,7 +250,7 @@ def start_server(env_overrides: dict[str, str], database_url: str, folder: Path)
     log_path = folder / f"server-{port}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            _server_command(env, port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
     deadline = time.monotonic() + 30
@@ -249,6 +263,14 @@ def start_server(env_overrides: dict[str, str], database_url: str, folder: Path)
                 stop_server(server)
                 raise RuntimeError(f"server did not start:\n{server.log()[-3000:]}") from None
             time.sleep(0.1)
+
+
+def _server_command(env: dict[str, str], port: int) -> list[str]:
+    """`python wsgi.py` (the embedded server); with ASYNC_MODE=gevent, gunicorn's gevent worker,
+    as production serves (README)."""
+    if env.get("ASYNC_MODE") == "gevent":
+        return [sys.executable, *GUNICORN_GEVENT, "-b", f"127.0.0.1:{port}", "wsgi:app"]
+    return [sys.executable, "wsgi.py"]
 
 
 def stop_server(server: LiveServer) -> None:

@@ -29,13 +29,14 @@ AGENTS = [f"live{n:02d}" for n in range(1, 16)]
 
 
 @contextmanager
-def answering_server(folder: Path) -> Iterator[LiveServer]:
+def answering_server(folder: Path, **server_env: str) -> Iterator[LiveServer]:
     """Every call rings and is answered within ~0.1 s; the callee talks for 0.2-1.8 s. HQ has
     one caller ID and the AGENTS."""
     env = {
         "SIM_TIME_SCALE": "0.01",
         "SIM_ANSWER_RATE": "1.0",
         "SIM_SEED": str(seed_where_calls_ring(60)),
+        **server_env,
     }
     with serve(folder, AGENTS, **env) as live:
         added = live.api("manager", "POST", "/caller-ids", json={"number": "01088880001"})
