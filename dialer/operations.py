@@ -69,8 +69,10 @@ class Dialer:
         if self.heartbeat is not None:
             self.heartbeat.ensure_started()
         with self.db.unit_of_work(actor) as session:
-            plan = service.plan_dial(session, actor, self.vault, lead_id, claim_on_connect)
-            plan.call.server_id = self.heartbeat.server_id if self.heartbeat else None
+            server_id = self.heartbeat.server_id if self.heartbeat else None
+            plan = service.plan_dial(
+                session, actor, self.vault, lead_id, claim_on_connect, server_id
+            )
             set_agent_state(session, actor, "dialing")
             call_id, dialing = plan.call.id, _call_payload(session, plan.call)
         self._push_state(actor.org_id, actor.user_id, "dialing")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -42,20 +42,17 @@ class DialRefused(DomainError):
         super().__init__(code, MESSAGES[code], 422)
 
 
-def on_dnc_list(session: Session, phone_bidx: str) -> bool:
-    stmt = select(DncEntry.id).where(DncEntry.phone_bidx == phone_bidx).limit(1)
-    return session.scalar(stmt.execution_options(**ALL_ORGS)) is not None
-
-
 def plan_dial(
     session: Session,
     actor: Actor,
     vault: PiiVault,
     lead_id: int,
     claim_on_connect: bool = False,
+    server_id: str | None = None,
     now: datetime | None = None,
 ) -> DialPlan:
-    """Check every calling rule, pick a caller ID and write the call as `dialing`."""
+    """Check every calling rule, pick a caller ID and write the call as `dialing`, marked with
+    the server process that holds the agent's console (see dialer/servers.py)."""
     now = now or utcnow()
     lead = get_lead(session, actor, lead_id, for_update=True)
     settings = org_settings(session, lead.org_id)
@@ -63,14 +60,17 @@ def plan_dial(
     claim_on_connect = claim_on_connect and lead.owner_id is None
     if claim_on_connect and _ringing(session, lead.id):
         raise DialRefused("lead_in_call")
+    on_dnc_list, calls_today, agent_on_a_call = _recorded_facts(
+        session, lead, actor.user_id, _day_start(local_now)
+    )
     facts = DialFacts(
         may_call_lead=lead.owner_id == actor.user_id or claim_on_connect,
-        on_dnc_list=on_dnc_list(session, lead.phone_bidx),
+        on_dnc_list=on_dnc_list,
         local_now=local_now,
         calling_hours=parse_hours(settings.calling_hours_start, settings.calling_hours_end),
-        calls_to_lead_today=_calls_since(session, Call.lead_id == lead.id, _day_start(local_now)),
+        calls_to_lead_today=calls_today,
         max_calls_per_lead_per_day=settings.max_calls_per_lead_per_day,
-        agent_on_a_call=open_call_of(session, actor.user_id) is not None,
+        agent_on_a_call=agent_on_a_call,
     )
     if code := refusal(facts):
         raise DialRefused(code)
@@ -86,6 +86,7 @@ def plan_dial(
         gateway="",
         started_at=now,
         claim_on_connect=claim_on_connect and lead.owner_id is None,
+        server_id=server_id,
     )
     session.add(call)
     session.flush()
@@ -104,13 +105,23 @@ def open_call_of(session: Session, agent_id: int | None) -> Call | None:
     ).first()
 
 
-def _calls_since(session: Session, condition, since: datetime) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(Call).where(condition, Call.started_at >= since)
-        )
-        or 0
+def _recorded_facts(
+    session: Session, lead: Lead, agent_id: int, day_start: datetime
+) -> tuple[bool, int, bool]:
+    """What the calling rules need from the database, in one round trip: is the number on any
+    org's DNC list, how many calls the lead has had today, is the agent on a call. No org
+    scope on the statement: a DNC entry of any org counts, and the lead (already read within
+    the actor's org) and the agent pin the calls down by themselves."""
+    dnc = exists().where(DncEntry.phone_bidx == lead.phone_bidx)
+    today = (
+        select(func.count())
+        .select_from(Call)
+        .where(Call.lead_id == lead.id, Call.started_at >= day_start)
+        .scalar_subquery()
     )
+    busy = exists().where(Call.agent_id == agent_id, Call.state != "ended")
+    row = session.execute(select(dnc, today, busy).execution_options(**ALL_ORGS)).one()
+    return bool(row[0]), int(row[1]), bool(row[2])
 
 
 def _day_start(local_now: datetime) -> datetime:
