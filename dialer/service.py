@@ -85,7 +85,7 @@ def plan_dial(
         state="dialing",
         gateway="",
         started_at=now,
-        claim_on_connect=claim_on_connect and lead.owner_id is None,
+        claim_on_connect=claim_on_connect,
         server_id=server_id,
     )
     session.add(call)
