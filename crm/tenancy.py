@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey
@@ -12,6 +13,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.orm.util import LoaderCriteriaOption
 
 if TYPE_CHECKING:
     from crm.auth.actor import Actor
@@ -47,10 +49,16 @@ def apply_org_scope(state: ORMExecuteState) -> None:
         raise RuntimeError("a session without an actor cannot query tenant data")
     if actor.sees_all_orgs:
         return
+    state.statement = state.statement.options(*_org_scope(actor.org_id))
+
+
+@lru_cache(maxsize=4096)
+def _org_scope(org_id: int) -> tuple[LoaderCriteriaOption, LoaderCriteriaOption]:
+    """The two criteria options of one org, built once: building them analyses each lambda's
+    closure, which cost more than the rest of a short statement's execution."""
     from crm.orgs.models import Org
 
-    org_id = actor.org_id
-    state.statement = state.statement.options(
+    return (
         with_loader_criteria(TenantMixin, lambda cls: cls.org_id == org_id, include_aliases=True),
         with_loader_criteria(Org, lambda cls: cls.id == org_id, include_aliases=True),
     )

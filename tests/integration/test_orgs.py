@@ -278,3 +278,14 @@ def test_a_settings_change_is_audited_with_the_changed_keys_before_and_after(
         "recycle_after_days": {"before": 7, "after": 10},
         "calling_hours_end": {"before": "20:00", "after": "21:00"},
     }
+
+
+def test_two_orgs_asking_in_turn_each_see_only_their_own(client, make, auth, two_partners):
+    # the org scope's criteria are built once per org and the compiled statement is shared:
+    # the org's id must still be bound per request, whoever asked before
+    teams = {org.id: make.team(org=org).id for org in two_partners}
+    logins = {org.id: auth.login("partner_admin", org=org) for org in two_partners}
+    for _ in range(3):
+        for org_id, headers in logins.items():
+            listed = client.get("/api/v1/teams", headers=headers).json["items"]
+            assert [t["id"] for t in listed] == [teams[org_id]]
