@@ -225,8 +225,8 @@ def _agent(client, leads, args, until, samples, lock) -> None:
 
     client.on("call_state", on_call_state, namespace="/dialer")
     for lead_id in cycle(leads):
-        if args.pace:
-            time.sleep(rng.expovariate(1 / args.pace))
+        if args.pace:  # no pause past the end: one long draw would hold the whole run
+            time.sleep(min(rng.expovariate(1 / args.pace), max(0.0, until - time.monotonic())))
         if time.monotonic() >= until:
             break
         try:
