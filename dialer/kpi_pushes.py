@@ -8,49 +8,33 @@ per interval and pushes them, so a wallboard stays live (within a second) whatev
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from crm.auth.actor import SYSTEM
+from crm.coalescer import Coalescer
 from crm.db import Database, utcnow
 from dialer.kpis import kpis_today
 
-log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 1.0
 Push = Callable[[str, dict[str, Any], str, str], None]  # (event, data, room, namespace)
 
 
 class KpiPushes:
     def __init__(self, db: Database, push: Push, interval: float = INTERVAL_SECONDS) -> None:
-        self._db, self._push, self._interval = db, push, interval
-        self._marked: set[int] = set()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._db, self._push = db, push
+        self._orgs: Coalescer[int] = Coalescer("kpi-pushes", self._push_figures, interval)
 
     def changed(self, org_id: int) -> None:
         """The org's figures moved: its wallboards get them at the next tick."""
-        with self._lock:
-            self._marked.add(org_id)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="kpi-pushes", daemon=True)
-                self._thread.start()
+        self._orgs.mark(org_id)
 
     def push_marked(self) -> None:
         """Work out and push the figures of every org marked since the last time."""
-        with self._lock:
-            marked, self._marked = self._marked, set()
-        for org_id in sorted(marked):
+        self._orgs.drain()
+
+    def _push_figures(self, org_ids: set[int]) -> None:
+        for org_id in sorted(org_ids):
             with self._db.unit_of_work(SYSTEM, readonly=True) as session:
                 figures = kpis_today(session, org_id, utcnow())
             self._push("kpis", figures, f"org:{org_id}", "/wallboard")
-
-    def _run(self) -> None:
-        while True:  # as long as the process
-            time.sleep(self._interval)
-            try:
-                self.push_marked()
-            except Exception:  # a database hiccup must not end the wallboards' figures for good
-                log.exception("wallboard KPI push failed")

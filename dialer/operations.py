@@ -21,6 +21,7 @@ from crm.followups.service import add_followup, move_stage
 from crm.leads.models import Lead
 from crm.leads.schemas import LeadOut
 from crm.pools.service import preview_next
+from crm.scoring.refresh import ScoreRefresh
 from crm.tenancy import ALL_ORGS
 from dialer import dnc, servers, service
 from dialer.gateways.base import CallEvent, Gateway
@@ -61,6 +62,7 @@ class Dialer:
         self.db, self.gateway, self.vault, self.push = db, gateway, vault, push
         self.heartbeat = heartbeat
         self.kpis = KpiPushes(db, push)
+        self.scores = ScoreRefresh(db)
         # agents in auto mode → the city they asked for. Held by the process that holds their
         # console (sticky sessions), which is where their dispositions and breaks arrive.
         self.auto_mode: dict[int, str | None] = {}
@@ -161,7 +163,8 @@ class Dialer:
                 raise Conflict("already_dispositioned", "this call already has its outcome")
             call.disposition, call.note = data.disposition, data.note
             lead = session.get(Lead, call.lead_id)
-            if lead.owner_id == actor.user_id:
+            followed_up = lead.owner_id == actor.user_id
+            if followed_up:
                 content = data.note or DISPOSITION_LABELS[data.disposition]
                 add_followup(
                     session,
@@ -174,6 +177,7 @@ class Dialer:
                         next_followup_at=data.next_followup_at,
                     ),
                     now,
+                    score=False,  # batched off the ack, below
                 )
                 if data.stage and data.stage != lead.stage:
                     move_stage(
@@ -190,7 +194,9 @@ class Dialer:
                     "disposition",
                 )
             set_agent_state(session, actor, "available", now)
-            org_id = lead.org_id
+            org_id, lead_id = lead.org_id, lead.id
+        if followed_up:
+            self.scores.changed(org_id, lead_id)
         self._push_state(actor.org_id, actor.user_id, "available")
         self.kpis.changed(org_id)  # an application may have been recorded
         if actor.user_id in self.auto_mode:

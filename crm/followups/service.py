@@ -37,13 +37,19 @@ def ensure_may_work(actor: Actor, lead: Lead) -> None:
 
 
 def add_followup(
-    session: Session, actor: Actor, lead_id: int, data: NewFollowup, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    lead_id: int,
+    data: NewFollowup,
+    now: datetime | None = None,
+    score: bool = True,
 ) -> Followup:
     """Record a contact with the lead and reschedule it.
 
     First contact means contacted: a `new` lead moves to `contacted`, through change_stage like
     every other stage move. A follow-up without a next time clears the lead's schedule, so a
-    stale date does not keep it on the overdue list.
+    stale date does not keep it on the overdue list. `score=False` leaves the lead's re-score
+    to the caller (the dialer batches them: crm/scoring/refresh.py).
     """
     now = now or utcnow()
     lead = get_lead(session, actor, lead_id, for_update=True)
@@ -74,7 +80,8 @@ def add_followup(
     )
     if lead.stage == "new":
         change_stage(session, actor, lead, "contacted", now=now)
-    rescore(session, [lead], now)
+    if score:
+        rescore(session, [lead], now)
     return followup
 
 

@@ -25,7 +25,7 @@ from tests.live_server import (
 )
 
 pytestmark = pytest.mark.integration
-AGENTS = [f"live{n:02d}" for n in range(1, 16)]
+AGENTS = [f"live{n:02d}" for n in range(1, 21)]
 
 
 @contextmanager
@@ -215,6 +215,29 @@ def test_a_disposition_schedules_the_next_follow_up(server, connect, agent):
     [followup] = server.api(agent, "GET", f"/leads/{lead['id']}/followups").json()["items"]
     assert datetime.fromisoformat(followup["next_followup_at"]) == next_at
     assert followup["content"] == "约回电"
+
+
+def test_the_answered_call_and_its_follow_up_reach_the_leads_score_soon_after(
+    server, connect, agent
+):
+    """The dialer re-scores its dispositions' leads together, a moment after the ack."""
+    lead = server.claim_lead(agent)
+
+    def engagement() -> dict:
+        scored = server.api(agent, "GET", f"/leads/{lead['id']}").json()
+        return next(f for f in scored["score_breakdown"] if f["factor"] == "engagement")
+
+    assert engagement()["detail"] == "近14天跟进0次，接通0次"
+    console = connect(agent)
+    call_id = answered_call(console, lead["id"])
+    hang_up(console, call_id)
+    outcome = {"call_id": call_id, "disposition": "interested"}
+    assert console.call("disposition", outcome) == {"ok": True}
+    deadline = time.monotonic() + 10
+    while engagement()["detail"] != "近14天跟进1次，接通1次":
+        assert time.monotonic() < deadline, engagement()
+        time.sleep(0.1)
+    assert engagement()["points"] > 0
 
 
 def test_call_state_events_carry_the_fields_of_the_api_contract(server, connect, agent):
