@@ -11,9 +11,11 @@ if os.environ.get("ASYNC_MODE") == "gevent":
 
 from crm import create_app  # imported after the patch, on purpose
 from crm.extensions import db, socketio
+from crm.gc_tuning import for_serving
 from dialer.operations import close_calls_left_open
 
 app = create_app()
+for_serving()
 
 if __name__ == "__main__":
     settings = app.config["SETTINGS"]
