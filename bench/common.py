@@ -143,6 +143,22 @@ def cpu_seconds(server: int | None) -> float:
     return used
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU seconds used so far by every PostgreSQL process on this host (backends, WAL writer,
+    checkpointer): the database's share of a workload, beside the Python processes' own."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, _, rest = text.partition(" (")[2].rpartition(")")
+        if name.startswith("postgres"):
+            fields = rest.split()
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def machine_note() -> str:
     """Cores and load: other work on a 2-core machine shows up directly in the figures."""
     one, five, _ = os.getloadavg()

@@ -310,3 +310,33 @@ def test_weights_changed_in_the_org_settings_apply_at_the_next_scoring(client, o
     assert factor(lead, "qualifications")["max_points"] == 40
     won = sum(f["points"] for f in lead["score_breakdown"])
     assert lead["score"] == round(100 * won / 110)  # the points won out of the new weights' sum
+
+
+def test_put_off_rescores_are_done_together_for_each_org(make):
+    """The dialer marks its dispositions' leads; one refresh re-scores the marked leads of every
+    org, each org with its own settings, and leaves unmarked leads alone."""
+    from crm.followups.models import Followup
+    from crm.scoring.refresh import ScoreRefresh
+
+    hq, partner = make.org(), make.org("partner")
+    leads = [make.lead(org=hq), make.lead(org=hq), make.lead(org=partner)]
+    unmarked = make.lead(org=hq)
+    with db.unit_of_work(SYSTEM) as session:
+        for lead in [*leads, unmarked]:
+            session.add(Followup(org_id=lead.org_id, lead_id=lead.id, channel="call", content="."))
+    refresh = ScoreRefresh(db, interval=3600)
+    for lead in leads:
+        refresh.changed(lead.org_id, lead.id)
+    refresh.changed(leads[0].org_id, leads[0].id)  # marked twice, re-scored once
+
+    refresh.refresh_marked()
+    with db.unit_of_work(SYSTEM) as session:
+        stored = dict(session.execute(select(LeadScore.lead_id, LeadScore.breakdown)).all())
+    engagement = {  # stored as [[factor, points, max_points, detail], ...]
+        lead_id: next(detail for name, _, _, detail in breakdown if name == "engagement")
+        for lead_id, breakdown in stored.items()
+    }
+    assert {lead.id: engagement.get(lead.id) for lead in leads} == {
+        lead.id: "近14天跟进1次，接通0次" for lead in leads
+    }
+    assert engagement.get(unmarked.id) != "近14天跟进1次，接通0次"
