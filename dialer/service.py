@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -154,13 +154,25 @@ def _take_caller_id(session: Session, org_id: int, day: date) -> CallerId | None
     return None
 
 
-def attach_gateway_call(
-    session: Session, call_id: int, gateway: str, gateway_call_id: str, privacy_number: str | None
-) -> None:
+# (call id, the provider's call id, the privacy number bridging it or None)
+PlacedCall = tuple[int, str, str | None]
+_calls = Call.__table__
+
+
+def attach_gateway_calls(session: Session, gateway: str, placed: list[PlacedCall]) -> None:
+    """Record the provider's ids of placed calls, in one statement (executemany)."""
     session.execute(
-        update(Call)
-        .where(Call.id == call_id)
-        .values(gateway=gateway, gateway_call_id=gateway_call_id, privacy_number=privacy_number)
+        update(_calls)
+        .where(_calls.c.id == bindparam("call_id"))
+        .values(
+            gateway=gateway,
+            gateway_call_id=bindparam("gateway_call_id"),
+            privacy_number=bindparam("privacy_number"),
+        ),
+        [
+            {"call_id": call_id, "gateway_call_id": ref, "privacy_number": number}
+            for call_id, ref, number in placed
+        ],
     )
 
 

@@ -217,6 +217,19 @@ def test_a_disposition_schedules_the_next_follow_up(server, connect, agent):
     assert followup["content"] == "约回电"
 
 
+def test_the_call_log_keeps_the_privacy_number_that_bridged_the_call(server, connect, agent):
+    """The simulated carrier bridges every call through a middle number (AXB); the call log
+    records it, a moment after the dial (written off the dial's ack)."""
+    lead = server.claim_lead(agent)
+    console = connect(agent)
+    call_id = answered_call(console, lead["id"])
+    hang_up(console, call_id)
+    call = server.wait_for_call(agent, call_id, lambda c: c["privacy_number"] is not None)
+    assert call["privacy_number"].startswith("+86170")
+    callee = re.sub(r"\D", "", server.revealed_phone(lead["id"]))[-11:]
+    assert callee not in call["privacy_number"]
+
+
 def test_the_answered_call_and_its_follow_up_reach_the_leads_score_soon_after(
     server, connect, agent
 ):
