@@ -17,8 +17,9 @@ from crm.compliance.masking import mask_phone
 from crm.compliance.pii import PiiVault
 from crm.db import Database, utcnow
 from crm.errors import Conflict, DomainError
-from crm.followups.schemas import NewFollowup, StageChange
-from crm.followups.service import add_followup, move_stage
+from crm.followups.schemas import NewFollowup
+from crm.followups.service import record_followup
+from crm.funnel.stages import change_stage
 from crm.leads.models import Lead
 from crm.leads.schemas import LeadOut
 from crm.pools.service import preview_next
@@ -165,7 +166,8 @@ class Dialer:
                 self.push("lead_assigned", {"lead": pop}, f"user:{call.agent_id}", "/dialer")
 
     def disposition(self, actor: Actor, data: DispositionIn, now: datetime | None = None) -> None:
-        """The call's outcome, a follow-up and any stage change, in one transaction."""
+        """The call's outcome, a follow-up and any stage change, in one transaction; the lead's
+        re-score follows within a second (ScoreRefresh)."""
         now = now or utcnow()
         with self.db.unit_of_work(actor) as session:
             call = service.agent_call(session, actor, data.call_id)
@@ -174,14 +176,14 @@ class Dialer:
             if call.disposition is not None:
                 raise Conflict("already_dispositioned", "this call already has its outcome")
             call.disposition, call.note = data.disposition, data.note
-            lead = session.get(Lead, call.lead_id)
+            lead = session.get(Lead, call.lead_id, with_for_update=True)
             followed_up = lead.owner_id == actor.user_id
             if followed_up:
                 content = data.note or DISPOSITION_LABELS[data.disposition]
-                add_followup(
+                record_followup(
                     session,
                     actor,
-                    lead.id,
+                    lead,
                     NewFollowup(
                         channel="call",
                         content=content,
@@ -189,12 +191,9 @@ class Dialer:
                         next_followup_at=data.next_followup_at,
                     ),
                     now,
-                    score=False,  # batched off the ack, below
-                )
+                )  # re-scored with others off the ack, below
                 if data.stage and data.stage != lead.stage:
-                    move_stage(
-                        session, actor, lead.id, StageChange(stage=data.stage, reason=data.reason)
-                    )
+                    change_stage(session, actor, lead, data.stage, data.reason)
             if data.disposition == "do_not_call":
                 dnc.add_indexed(
                     session,

@@ -37,22 +37,26 @@ def ensure_may_work(actor: Actor, lead: Lead) -> None:
 
 
 def add_followup(
-    session: Session,
-    actor: Actor,
-    lead_id: int,
-    data: NewFollowup,
-    now: datetime | None = None,
-    score: bool = True,
+    session: Session, actor: Actor, lead_id: int, data: NewFollowup, now: datetime | None = None
 ) -> Followup:
-    """Record a contact with the lead and reschedule it.
+    """Record a contact with the lead, reschedule it and re-score it."""
+    lead = get_lead(session, actor, lead_id, for_update=True)
+    followup = record_followup(session, actor, lead, data, now)
+    rescore(session, [lead], followup.created_at)
+    return followup
+
+
+def record_followup(
+    session: Session, actor: Actor, lead: Lead, data: NewFollowup, now: datetime | None = None
+) -> Followup:
+    """A follow-up on a lead the caller read locked; the caller re-scores the lead (the dialer
+    batches its re-scores: crm/scoring/refresh.py).
 
     First contact means contacted: a `new` lead moves to `contacted`, through change_stage like
     every other stage move. A follow-up without a next time clears the lead's schedule, so a
-    stale date does not keep it on the overdue list. `score=False` leaves the lead's re-score
-    to the caller (the dialer batches them: crm/scoring/refresh.py).
+    stale date does not keep it on the overdue list.
     """
     now = now or utcnow()
-    lead = get_lead(session, actor, lead_id, for_update=True)
     ensure_may_work(actor, lead)
     next_at = _checked_next_followup(data.next_followup_at, now)
     followup = Followup(
@@ -80,8 +84,6 @@ def add_followup(
     )
     if lead.stage == "new":
         change_stage(session, actor, lead, "contacted", now=now)
-    if score:
-        rescore(session, [lead], now)
     return followup
 
 
