@@ -176,17 +176,22 @@ def run(
         for k in range(n)
     ]
     fork = multiprocessing.get_context("fork")
-    aligned, results = fork.Barrier(n), fork.Queue()
-    workers = [fork.Process(target=_run_share, args=(app, s, aligned, results)) for s in shares]
+    # `counted`: the workers keep their connections, so their database backends are still
+    # there to be counted, until the parent has read the database's CPU
+    aligned, counted, results = fork.Barrier(n), fork.Barrier(n + 1), fork.Queue()
+    workers = [
+        fork.Process(target=_run_share, args=(app, s, aligned, counted, results)) for s in shares
+    ]
     database_cpu = common.postgres_cpu_seconds()
     for worker in workers:
         worker.start()
     neighbours = Neighbours()  # after forking: the children must not inherit its connection
     rescore = Rescore(org_id) if args.rescore else None
     done = [results.get() for _ in workers]
+    database_cpu = common.postgres_cpu_seconds() - database_cpu
+    counted.wait()
     for worker in workers:
         worker.join()
-    database_cpu = common.postgres_cpu_seconds() - database_cpu
     claimed = [lead_id for share in done for lead_id in share.lead_ids]
     timed = [ms for share in done for ms in share.timed_ms]
     refusals = Counter(code for share in done for code in share.errors)
@@ -206,7 +211,7 @@ def run(
     }
 
 
-def _run_share(app: Flask, share: Share, aligned: Any, results: Any) -> None:
+def _run_share(app: Flask, share: Share, aligned: Any, counted: Any, results: Any) -> None:
     db.engine.dispose(close=False)  # the parent's connections stay the parent's
     claimers = (
         via_service(share.agent_ids) if share.via == "service" else via_http(app, share.usernames)
@@ -249,6 +254,7 @@ def _run_share(app: Flask, share: Share, aligned: Any, results: Any) -> None:
         if first <= at < first + share.seconds:
             share.timed_ms.append(elapsed * 1000)
     results.put(share)
+    counted.wait()
 
 
 def owned_by(agent_id: int) -> list[int]:
