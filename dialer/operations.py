@@ -106,10 +106,6 @@ class Dialer:
         self._placed.mark((call_id, placed.gateway_call_id, placed.privacy_number))
         return call_id
 
-    def attach_placed(self) -> None:
-        """Write the provider's ids of the calls placed since the last time, now."""
-        self._placed.drain()
-
     def _attach(self, placed: set[service.PlacedCall]) -> None:
         with self.db.unit_of_work(SYSTEM) as session:
             service.attach_gateway_calls(session, self.gateway.name, sorted(placed))
