@@ -138,25 +138,35 @@ def cpu_seconds(server: int | None) -> float:
     Unlike wall time, barely moved by the other work sharing the two cores."""
     used = time.process_time()
     if server is not None:
-        fields = Path(f"/proc/{server}/stat").read_text().rsplit(")", 1)[1].split()
-        used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        used += process_cpu_seconds(server)
     return used
+
+
+def process_cpu_seconds(pid: int, reaped_children: bool = False) -> float:
+    """User + system CPU seconds of a process on this host (with `reaped_children`, also of its
+    children that have ended)."""
+    return _name_and_cpu(Path(f"/proc/{pid}/stat"), reaped_children)[1]
 
 
 def postgres_cpu_seconds() -> float:
     """CPU seconds used so far by every PostgreSQL process on this host (backends, WAL writer,
     checkpointer): the database's share of a workload, beside the Python processes' own."""
-    ticks = 0
+    used = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            text = stat.read_text()
+            name, seconds = _name_and_cpu(stat)
         except OSError:  # the process ended meanwhile
             continue
-        name, _, rest = text.partition(" (")[2].rpartition(")")
         if name.startswith("postgres"):
-            fields = rest.split()
-            ticks += int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+            used += seconds
+    return used
+
+
+def _name_and_cpu(stat: Path, reaped_children: bool = False) -> tuple[str, float]:
+    # /proc/<pid>/stat: "pid (name) state ..."; utime, stime, cutime, cstime are fields 14-17
+    name, _, rest = stat.read_text().partition(" (")[2].rpartition(")")
+    ticks = rest.split()[11 : 15 if reaped_children else 13]
+    return name, sum(map(int, ticks)) / os.sysconf("SC_CLK_TCK")
 
 
 def machine_note() -> str:

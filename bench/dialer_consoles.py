@@ -89,9 +89,11 @@ def main() -> None:
                 assert response.status_code == 201
             print(f"set up in {time.perf_counter() - started:.1f} s; {common.machine_note()}")
             pids = [pid for server in servers for pid in _with_children(server.process.pid)]
-            cpu_before = sum(map(_cpu_seconds, pids))
+            cpu_before = _cpu_seconds(pids)
             samples = _run([server.base for server in servers], consoles, args)
-            cpu = sum(map(_cpu_seconds, pids)) - cpu_before
+            cpu = (
+                sum(common.process_cpu_seconds(p, reaped_children=True) for p in pids) - cpu_before
+            )
         finally:
             for server in servers:
                 stop_server(server)
@@ -288,16 +290,15 @@ def _latency_row(name: str, values: list[float]) -> list[object]:
     return [name, len(ordered), pick(50), pick(90), pick(99), ordered[-1]]
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """The server processes' CPU time, with that of their children that have ended."""
+    return sum(common.process_cpu_seconds(pid, reaped_children=True) for pid in pids)
+
+
 def _with_children(pid: int) -> list[int]:
     """The process and its live children (gunicorn's worker is the arbiter's child)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [pid, *map(int, children)]
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (and its reaped children), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _parse_args() -> argparse.Namespace:

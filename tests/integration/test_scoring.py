@@ -12,10 +12,12 @@ from sqlalchemy import select
 from crm.auth.actor import SYSTEM
 from crm.db import utcnow
 from crm.extensions import db
+from crm.followups.models import Followup
 from crm.leads.models import FUNNEL, Lead
 from crm.orgs.schemas import OrgSettings
 from crm.scoring import runs
 from crm.scoring.models import LeadScore, ScoringBatch, ScoringRun
+from crm.scoring.refresh import ScoreRefresh
 from crm.scoring.settings import ScoringSettings
 from workers.jobs import score_leads
 
@@ -315,9 +317,6 @@ def test_weights_changed_in_the_org_settings_apply_at_the_next_scoring(client, o
 def test_put_off_rescores_are_done_together_for_each_org(make):
     """The dialer marks its dispositions' leads; one refresh re-scores the marked leads of every
     org, each org with its own settings, and leaves unmarked leads alone."""
-    from crm.followups.models import Followup
-    from crm.scoring.refresh import ScoreRefresh
-
     hq, partner = make.org(), make.org("partner")
     leads = [make.lead(org=hq), make.lead(org=hq), make.lead(org=partner)]
     unmarked = make.lead(org=hq)
