@@ -1,0 +1,1 @@
+"""Loans: lenders and products, matching, applications, contracts, loans and repayments."""
