@@ -168,6 +168,23 @@ class PiiCipher:
             raise PiiDecryptError(f"token failed authentication for field {field!r}") from None
         return plain.decode("utf-8")
 
+    def seal(self, data: bytes, context: str) -> bytes:
+        """Binary AES-GCM for files (documents, contracts): `<key id>.` + nonce + ciphertext,
+        bound to `context` (the file's storage key) so a file cannot be swapped for another."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._active_aead.encrypt(nonce, data, context.encode("utf-8"))
+        return f"{self._active_key_id}.".encode("ascii") + nonce + sealed
+
+    def unseal(self, blob: bytes, context: str) -> bytes:
+        key_id, sep, rest = blob.partition(b".")
+        aead = self._aeads.get(key_id.decode("ascii", "replace")) if sep else None
+        if aead is None or len(rest) < NONCE_BYTES + TAG_BYTES:
+            raise PiiDecryptError("not a sealed file, or its key is missing from the keyring")
+        try:
+            return aead.decrypt(rest[:NONCE_BYTES], rest[NONCE_BYTES:], context.encode("utf-8"))
+        except InvalidTag:
+            raise PiiDecryptError(f"file failed authentication for {context!r}") from None
+
     @staticmethod
     def key_id_of(token: str) -> str:
         key_id, sep, _ = token.partition(".")

@@ -1,0 +1,161 @@
+"""Write-once storage for application documents, kept outside the web root behind one interface."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+from crm.compliance.crypto import PiiCipher
+
+# Each key segment starts with a letter or digit, so "..", hidden files and our own ".tmp-"
+# files can never be named by a key; the narrow alphabet also rules out "\\", ":" and NUL.
+SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+MAX_KEY_LENGTH = 512
+EXTENSION = re.compile(r"\.[a-z0-9]{1,8}")
+TOKEN_BYTES = 16  # 128 random bits: a key cannot be guessed from its org and application ids
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+class StorageError(Exception):
+    """Base of the storage errors; none of them is the user's doing, so none is a DomainError."""
+
+
+class InvalidKey(StorageError, ValueError):
+    """The key is malformed or would resolve outside the storage root."""
+
+
+class DocumentExists(StorageError, FileExistsError):
+    """`put` to a key that already holds a document: stored documents are never overwritten."""
+
+
+class DocumentNotFound(StorageError, KeyError):
+    """No document under the key."""
+
+    # KeyError would print repr(key) in quotes; read like the other storage errors instead.
+    __str__ = Exception.__str__
+
+
+class DocumentStorage(Protocol):
+    """Where application documents live: local folder today, an object store later."""
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store `data` under a new `key`; DocumentExists if the key is taken."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The document under `key`; DocumentNotFound if there is none."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the document under `key`; a missing key is not an error."""
+        ...
+
+
+def storage_key(org_id: int, application_id: int, extension: str) -> str:
+    """A fresh, unguessable key for one document of an application: "org-3/app-17/3f2a….pdf"."""
+    for name, value in (("org_id", org_id), ("application_id", application_id)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer")
+    if not EXTENSION.fullmatch(extension):
+        raise ValueError(f"extension must look like '.pdf', not {extension!r}")
+    return f"org-{org_id}/app-{application_id}/{secrets.token_hex(TOKEN_BYTES)}{extension}"
+
+
+class LocalStorage:
+    """Documents as files under `root` (the app passes instance_path / "documents")."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        self._make_dirs(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0o600
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            # link() is the atomic rename that refuses an existing target; os.replace would
+            # silently overwrite, and checking first would race with a concurrent put.
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise DocumentExists(f"a document is already stored under {key}") from None
+        finally:
+            os.unlink(tmp)
+        _fsync_dir(path.parent)
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise DocumentNotFound(f"no document under {key}") from None
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        # Idempotent, so a rollback hook or a re-run retention job may delete twice.
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            _fsync_dir(path.parent)
+
+    def _path(self, key: str) -> Path:
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH:
+            raise InvalidKey("a storage key is a non-empty string of at most 512 characters")
+        if not all(SEGMENT.fullmatch(segment) for segment in key.split("/")):
+            raise InvalidKey(f"invalid storage key {key!r}")
+        root = self.root.resolve()
+        path = root.joinpath(*key.split("/"))
+        # The key is clean, but a symlink planted inside the root could still lead out of it.
+        if not path.resolve().is_relative_to(root):
+            raise InvalidKey(f"storage key {key!r} leads outside the storage root")
+        return path
+
+    def _make_dirs(self, directory: Path) -> None:
+        # os.makedirs applies `mode` to the leaf only; every level gets 0o700 here.
+        self.root.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        root = self.root.resolve()
+        current = root
+        for part in directory.relative_to(root).parts:
+            current = current / part
+            with contextlib.suppress(FileExistsError):
+                current.mkdir(mode=DIR_MODE)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a new or removed directory entry durable, not just the file's bytes."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class EncryptedStorage:
+    """Documents are ID card photos, bank statements and credit reports: personal data kept
+    encrypted at rest like the lead's own fields (AES-GCM with the PII keyring, bound to the
+    storage key), so a copied disk or backup folder discloses nothing."""
+
+    def __init__(self, inner: DocumentStorage, cipher: PiiCipher) -> None:
+        self.inner = inner
+        self.cipher = cipher
+
+    @property
+    def root(self) -> Path:
+        return self.inner.root
+
+    def put(self, key: str, data: bytes) -> None:
+        self.inner.put(key, self.cipher.seal(data, f"document:{key}"))
+
+    def get(self, key: str) -> bytes:
+        return self.cipher.unseal(self.inner.get(key), f"document:{key}")
+
+    def delete(self, key: str) -> None:
+        self.inner.delete(key)

@@ -1,0 +1,142 @@
+"""Local document storage: round trip, write-once, keys confined to the root, private files."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+
+import pytest
+
+from crm.compliance.crypto import PiiCipher, PiiDecryptError, PiiKeyring
+from crm.loans.storage import (
+    DocumentExists,
+    DocumentNotFound,
+    EncryptedStorage,
+    InvalidKey,
+    LocalStorage,
+    StorageError,
+    storage_key,
+)
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return LocalStorage(tmp_path / "documents")
+
+
+def test_put_then_get_returns_the_same_bytes(storage):
+    key = storage_key(3, 17, ".pdf")
+    storage.put(key, b"%PDF-1.7 income proof")
+    assert storage.get(key) == b"%PDF-1.7 income proof"
+
+
+def test_a_stored_document_is_never_overwritten(storage):
+    key = storage_key(3, 17, ".jpg")
+    storage.put(key, b"original")
+    with pytest.raises(DocumentExists):
+        storage.put(key, b"replacement")
+    assert storage.get(key) == b"original"
+
+
+def test_no_temporary_file_is_left_behind(storage):
+    key = storage_key(3, 17, ".jpg")
+    storage.put(key, b"original")
+    with pytest.raises(DocumentExists):
+        storage.put(key, b"replacement")
+    folder = storage.root / "org-3" / "app-17"
+    assert [p.name for p in folder.iterdir()] == [key.rsplit("/", 1)[1]]
+
+
+def test_missing_document_raises_not_found(storage):
+    with pytest.raises(DocumentNotFound) as missing:
+        storage.get("org-3/app-17/nothing.pdf")
+    assert isinstance(missing.value, StorageError)
+    assert isinstance(missing.value, KeyError)
+
+
+def test_delete_removes_and_tolerates_a_second_delete(storage):
+    key = storage_key(3, 17, ".png")
+    storage.put(key, b"png")
+    storage.delete(key)
+    storage.delete(key)
+    with pytest.raises(DocumentNotFound):
+        storage.get(key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../outside.pdf",
+        "org-3/../../outside.pdf",
+        "org-3/app-17/..",
+        "/etc/passwd",
+        "org-3\\..\\outside.pdf",
+        "org-3/app-17/a\x00.pdf",
+        "org-3//a.pdf",
+        "org-3/.hidden",
+        "C:/windows.pdf",
+        "",
+        "a" * 513,
+    ],
+)
+def test_keys_that_could_escape_the_root_are_refused(storage, key):
+    for operation in (lambda: storage.put(key, b"x"), lambda: storage.get(key)):
+        with pytest.raises(InvalidKey):
+            operation()
+    with pytest.raises(InvalidKey):
+        storage.delete(key)
+    assert not (storage.root.parent / "outside.pdf").exists()
+
+
+def test_a_symlink_inside_the_root_cannot_lead_out(storage, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    storage.root.mkdir()
+    (storage.root / "org-3").symlink_to(outside)
+    with pytest.raises(InvalidKey):
+        storage.put("org-3/a.pdf", b"x")
+    assert list(outside.iterdir()) == []
+
+
+def test_files_and_folders_are_private_to_the_service_user(storage):
+    key = storage_key(3, 17, ".pdf")
+    old_umask = os.umask(0o000)  # even a permissive umask must not widen them
+    try:
+        storage.put(key, b"secret")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE((storage.root / key).stat().st_mode) == 0o600
+    for folder in (storage.root, storage.root / "org-3", storage.root / "org-3" / "app-17"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_storage_keys_are_scoped_and_unguessable():
+    first, second = storage_key(3, 17, ".pdf"), storage_key(3, 17, ".pdf")
+    assert re.fullmatch(r"org-3/app-17/[0-9a-f]{32}\.pdf", first)
+    assert first != second
+
+
+@pytest.mark.parametrize(
+    ("org_id", "application_id", "extension"),
+    [(0, 1, ".pdf"), (1, -2, ".pdf"), (True, 1, ".pdf"), (1, 1, "pdf"), (1, 1, ".p/df")],
+)
+def test_storage_key_refuses_bad_parts(org_id, application_id, extension):
+    with pytest.raises(ValueError):
+        storage_key(org_id, application_id, extension)
+
+
+def test_an_encrypted_store_keeps_no_plain_bytes_on_disk_and_refuses_a_swapped_file(tmp_path):
+    cipher = PiiCipher(PiiKeyring.from_json(PiiKeyring.generate_json()))
+    store = EncryptedStorage(LocalStorage(tmp_path), cipher)
+    photo = b"\xff\xd8\xff" + "张三 110101199003071234".encode() * 20
+    store.put("org-1/app-1/a.jpg", photo)
+    store.put("org-1/app-1/b.jpg", b"\xff\xd8\xff other")
+
+    on_disk = (tmp_path / "org-1/app-1/a.jpg").read_bytes()
+    assert "张三".encode() not in on_disk and b"110101199003071234" not in on_disk
+    assert store.get("org-1/app-1/a.jpg") == photo
+    # a file copied over another's name does not decrypt: the key is bound to its place
+    os.replace(tmp_path / "org-1/app-1/a.jpg", tmp_path / "org-1/app-1/b.jpg")
+    with pytest.raises(PiiDecryptError):
+        store.get("org-1/app-1/b.jpg")
