@@ -64,6 +64,8 @@ def _register_blueprints(app: Flask) -> None:
     from crm.exports import api as exports_api
     from crm.followups import api as followups_api
     from crm.leads import api as leads_api
+    from crm.loans import api as loans_api
+    from crm.loans import applications_api, book_api
     from crm.notifications import api as notifications_api
     from crm.orgs import api as orgs_api
     from crm.pools import api as pools_api
@@ -87,6 +89,9 @@ def _register_blueprints(app: Flask) -> None:
         reports_api,
         scoring_api,
         dialer_api,
+        loans_api,
+        applications_api,
+        book_api,
     ):
         app.register_blueprint(module.bp)
 

@@ -52,6 +52,9 @@ class Settings:
     # get real threads) or "gevent" (production web processes under `gunicorn -k gevent`: one
     # greenlet per console instead of three OS threads, see docs/benchmarks.md)
     async_mode: str = "threading"
+    # application documents and contract PDFs (crm/loans/storage.py): outside the web root; with
+    # several machines, a folder they all mount (default: <instance>/documents)
+    documents_path: Path | None = None
     # where SECRET_KEY/PII_KEYS were generated, when they did not come from the environment
     secrets_file: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -83,6 +86,7 @@ class Settings:
             "async_mode": _async_mode(env),
             "sim_time_scale": float(env.get("SIM_TIME_SCALE", "1.0")),
             "sim_seed": int(env.get("SIM_SEED", "2026")),
+            "documents_path": Path(env["DOCUMENTS_PATH"]) if env.get("DOCUMENTS_PATH") else None,
         }
         values.update(overrides)
         instance = Path(values["instance_path"])

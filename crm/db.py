@@ -66,6 +66,12 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
     session.info.setdefault("after_commit", []).append(callback)
 
 
+def after_rollback(session: Session, callback: Callable[[], object]) -> None:
+    """Undo, if the unit of work rolls back, something done outside the database (a file
+    written to document storage); dropped once it commits."""
+    session.info.setdefault("after_rollback", []).append(callback)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
@@ -140,16 +146,23 @@ class Database:
         try:
             yield session
             session.commit()
+            session.info.pop("after_rollback", None)
             for callback in session.info.pop("after_commit", []):
                 callback()
         except DomainError as exc:
             if exc.keep_changes:
                 session.commit()
             else:
-                session.rollback()
+                _roll_back(session)
             raise
         except BaseException:
-            session.rollback()
+            _roll_back(session)
             raise
         finally:
             session.close()
+
+
+def _roll_back(session: Session) -> None:
+    session.rollback()
+    for callback in session.info.pop("after_rollback", []):
+        callback()

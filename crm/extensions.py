@@ -12,6 +12,7 @@ from crm.compliance.crypto import PiiCipher, PiiKeyring
 from crm.compliance.pii import PiiVault
 from crm.config import Settings
 from crm.db import Database
+from crm.loans.storage import DocumentStorage, EncryptedStorage, LocalStorage
 from dialer.gateways.base import Gateway
 from dialer.gateways.simulated import CarrierProfile, SimulatedCarrier
 from dialer.operations import Dialer
@@ -31,6 +32,7 @@ class Runtime:
     vault: PiiVault
     jobs: JobRunner
     dialer: Dialer
+    documents: DocumentStorage
 
     def configure(self, settings: Settings) -> None:
         self.settings = settings
@@ -46,6 +48,10 @@ class Runtime:
         # tests in one process place no calls of their own and need no heartbeat thread
         heartbeat = None if settings.testing else Heartbeat(db)
         self.dialer = Dialer(db, build_gateway(settings), self.vault, _push, heartbeat)
+        self.documents = EncryptedStorage(
+            LocalStorage(settings.documents_path or settings.instance_path / "documents"),
+            self.vault.cipher,
+        )
         self.jobs = (
             RQJobRunner(self.redis)
             if self.redis is not None

@@ -6,6 +6,7 @@ from crm.db import Base
 from crm.exports import models as exports_models
 from crm.followups import models as followups_models
 from crm.leads import models as leads_models
+from crm.loans import models as loans_models
 from crm.notifications import models as notifications_models
 from crm.orgs import models as orgs_models
 from crm.pools import models as pools_models
@@ -25,6 +26,7 @@ __all__ = [
     "funnel_daily_models",
     "kpi_snapshot_models",
     "leads_models",
+    "loans_models",
     "notifications_models",
     "orgs_models",
     "pools_models",

@@ -13,9 +13,23 @@ ROLES = (
     "partner_agent",
 )
 HQ_ROLES = frozenset(ROLES) - {"partner_admin", "partner_agent"}
-PARTNER_ROLES = frozenset({"partner_admin", "partner_agent", "team_lead"})
+# a partner office reviews its own applications (进件) before they go to the lender
+PARTNER_ROLES = frozenset({"partner_admin", "partner_agent", "team_lead", "reviewer"})
 
-_AGENT = {"leads:read", "leads:write", "leads:claim", "followups:write", "calls:dial"}
+_AGENT = {
+    "leads:read",
+    "leads:write",
+    "leads:claim",
+    "followups:write",
+    "calls:dial",
+    # matching, applications with their documents and contracts, loans and collection notes
+    "products:read",
+    "applications:write",
+    "loans:read",
+    "collections:write",
+}
+# recording what the lender did: disbursement, and repayments received
+_LOAN_BOOK = {"loans:read", "loans:manage"}
 _LEAD_MANAGER = _AGENT | {
     "leads:assign",
     "leads:import",
@@ -29,6 +43,9 @@ _LEAD_MANAGER = _AGENT | {
     "dnc:manage",
     # de-identified datasets for analysis (crm/exports): no personal data leaves in them
     "data:deidentified_export",
+    "products:manage",
+    "applications:review",
+    *_LOAN_BOOK,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -38,15 +55,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "orgs:manage",
             "orgs:all",
             "pii:export",
-            "applications:review",
             "settlements:approve",
         }
     ),
     "manager": frozenset(_LEAD_MANAGER | {"orgs:all"}),
     "team_lead": frozenset(_AGENT | {"leads:assign", "reports:read"}),
     "agent": frozenset(_AGENT),
-    "reviewer": frozenset({"leads:read", "applications:review", "orgs:all"}),
-    "finance": frozenset({"reports:read", "settlements:approve", "orgs:all"}),
+    "reviewer": frozenset(
+        {"leads:read", "products:read", "applications:review", "loans:read", "orgs:all"}
+    ),
+    "finance": frozenset(
+        {"reports:read", "settlements:approve", "products:read", "orgs:all", *_LOAN_BOOK}
+    ),
     "partner_admin": frozenset(_LEAD_MANAGER),
     "partner_agent": frozenset(_AGENT),
 }
@@ -56,7 +76,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 GRANTABLE: dict[str, frozenset[str]] = {
     "admin": frozenset(ROLES),
     "manager": frozenset({"team_lead", "agent", "reviewer", "finance"}),
-    "partner_admin": frozenset({"partner_agent", "team_lead"}),
+    "partner_admin": frozenset({"partner_agent", "team_lead", "reviewer"}),
 }
 
 # HQ-wide visibility belongs to headquarters; the same role in a partner org sees only that org.

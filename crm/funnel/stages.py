@@ -13,7 +13,8 @@ from crm.leads.models import FUNNEL, Lead
 from crm.leads.service import add_event
 
 # One step forward at a time (a lead is contacted before it is qualified), or out of the funnel.
-# Lost leads can be reopened as contacted when the borrower comes back; the other ends are final.
+# Lost leads can be reopened as contacted when the borrower comes back; a lead one lender rejected
+# may apply again with another lender's product; a disbursed lead is done.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"contacted", "lost"}),
     "contacted": frozenset({"qualified", "lost"}),
@@ -22,7 +23,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "approved": frozenset({"disbursed", "lost"}),
     "disbursed": frozenset(),
     "lost": frozenset({"contacted"}),
-    "rejected": frozenset(),
+    "rejected": frozenset({"applied", "lost"}),
 }
 RANK = {stage: rank for rank, stage in enumerate(FUNNEL)}
 CLOSED = frozenset({"disbursed", "lost", "rejected"})
@@ -67,3 +68,20 @@ def change_stage(
         at=now,
     )
     return lead
+
+
+def advance_to(
+    session: Session, actor: Actor, lead: Lead, target: str, now: datetime | None = None
+) -> None:
+    """Step a lead forward to funnel stage `target` one recorded move at a time (an application
+    submitted for a lead still marked contacted makes it qualified, then applied); a lead
+    already there or beyond stays. A lost or rejected lead re-enters by its allowed move."""
+    while lead.stage != target and (lead.stage not in RANK or RANK[lead.stage] < RANK[target]):
+        step = target if can_move(lead.stage, target) else _next_step(lead.stage)
+        change_stage(session, actor, lead, step, now=now)
+
+
+def _next_step(stage: str) -> str:
+    if stage in RANK:
+        return FUNNEL[RANK[stage] + 1]
+    return "applied" if stage == "rejected" else "contacted"  # reopened

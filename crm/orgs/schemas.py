@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from decimal import Decimal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, PlainSerializer, field_validator
 
 from crm.auth.permissions import ROLES
 from crm.schemas import PageArgs, RequestBody, Response
 from crm.scoring.settings import ScoringSettings
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
+# settings are stored as JSON: a rate is kept as its string, never as a float
+Rate = Annotated[Decimal, PlainSerializer(str, return_type=str)]
 
 
 class OrgSettings(RequestBody):
@@ -33,6 +36,10 @@ class OrgSettings(RequestBody):
     escalate_after_hours: int = Field(24, ge=1, le=24 * 30)
     reassign_after_hours: int = Field(72, ge=1, le=24 * 90)
     retention_days: int = Field(730, ge=30, le=36500)
+    # the legal line on the all-in APR (DESIGN.md §2): an org may set a stricter cap, never a
+    # looser one; above `apr_flag` a product or application is marked in every list
+    apr_cap: Rate = Field(Decimal("0.36"), gt=0, le=Decimal("0.36"))
+    apr_flag: Rate = Field(Decimal("0.24"), gt=0, le=Decimal("0.36"))
     # lead-quality scoring weights (crm/scoring/settings.py)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
 

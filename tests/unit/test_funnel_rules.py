@@ -6,7 +6,7 @@ import pytest
 
 from crm.auth.actor import Actor
 from crm.errors import DomainError
-from crm.funnel.stages import RANK, TRANSITIONS, change_stage
+from crm.funnel.stages import RANK, TRANSITIONS, advance_to, change_stage
 from crm.leads.models import Lead
 
 ACTOR = Actor(user_id=7, org_id=1, role="agent", team_id=None, permissions=frozenset())
@@ -24,6 +24,9 @@ ALLOWED = [
     ("approved", "disbursed"),
     ("approved", "lost"),
     ("lost", "contacted"),
+    # one lender's rejection is not the end: the lead applies with another lender's product
+    ("rejected", "applied"),
+    ("rejected", "lost"),
 ]
 
 
@@ -89,7 +92,7 @@ def test_jumps_backwards_and_skips_are_refused_with_the_allowed_stages(current, 
 def test_no_transition_is_allowed_beyond_the_funnel_rule():
     table = {(src, dst) for src, targets in TRANSITIONS.items() for dst in targets}
     assert table == set(ALLOWED)
-    assert TRANSITIONS["disbursed"] == TRANSITIONS["rejected"] == frozenset()
+    assert TRANSITIONS["disbursed"] == frozenset()
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
@@ -114,3 +117,22 @@ def test_moving_forward_raises_the_furthest_stage_reached():
     lead = lead_at("qualified")
     move(lead, "applied")
     assert lead.reached_rank == RANK["applied"]
+
+
+@pytest.mark.parametrize(
+    ("start", "steps"),
+    [
+        ("new", ["contacted", "qualified", "applied"]),
+        ("qualified", ["applied"]),
+        ("rejected", ["applied"]),
+        ("lost", ["contacted", "qualified", "applied"]),
+        ("applied", []),
+        ("approved", []),
+    ],
+)
+def test_an_application_advances_the_lead_one_recorded_step_at_a_time(start, steps):
+    lead = lead_at(start)
+    session = Recorder()
+    advance_to(session, ACTOR, lead, "applied")
+    assert [event.data["to"] for event in session.added] == steps
+    assert lead.stage == (start if not steps else "applied")

@@ -8,16 +8,12 @@ import pytest
 
 from crm.errors import DomainError
 from crm.leads.idcard import parse_id_number
+from tests.sample_data import resident_id
 
 TODAY = datetime.date(2024, 6, 15)
 
 
-def _id(region: str = "440305", birth: str = "19900307", sequence: str = "123") -> str:
-    """A well-formed ID; the check character follows ISO 7064 MOD 11-2 from its definition."""
-    first17 = region + birth + sequence
-    total = sum(int(digit) * pow(2, 17 - position, 11) for position, digit in enumerate(first17))
-    check = (12 - total % 11) % 11
-    return first17 + ("X" if check == 10 else str(check))
+_id = resident_id
 
 
 def _wrong_check(number: str) -> str:

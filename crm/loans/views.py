@@ -1,0 +1,161 @@
+"""What the loans API answers: applications and loans with the names, flags and figures a screen
+shows beside the stored columns, loaded in one query per list rather than per row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.auth.actor import Actor
+from crm.db import utcnow
+from crm.leads.models import Lead
+from crm.loans import book, contracts, documents
+from crm.loans.applications import AWAITING_REVIEW, application_fees, application_quote
+from crm.loans.models import Application, Lender, Loan, Product
+from crm.loans.products import get_usable_product
+from crm.pools.ownership import org_settings
+from crm.schemas import PageResult
+from crm.tenancy import ALL_ORGS
+
+
+@dataclass
+class ApplicationView:
+    application: Application
+    lead_name_masked: str | None
+    product_name: str
+    lender_name: str
+    apr_flagged: bool
+    seconds_in_review: int | None
+    loan_id: int | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.extra:
+            return self.extra[name]
+        return getattr(self.application, name)
+
+
+def application_views(
+    session: Session, actor: Actor, apps: Sequence[Application], now: datetime | None = None
+) -> list[ApplicationView]:
+    now = now or utcnow()
+    if not apps:
+        return []
+    flag = org_settings(session, actor.org_id).apr_flag
+    names = dict(
+        session.execute(
+            select(Lead.id, Lead.name_masked).where(Lead.id.in_({a.lead_id for a in apps}))
+        ).all()
+    )
+    products = {
+        pid: (pname, lname)
+        for pid, pname, lname in session.execute(
+            select(Product.id, Product.name, Lender.name)
+            .join(Lender, Lender.id == Product.lender_id)
+            .where(Product.id.in_({a.product_id for a in apps}))
+            .execution_options(**ALL_ORGS)  # an offered product is HQ's; the app is visible
+        )
+    }
+    loans = dict(
+        session.execute(
+            select(Loan.application_id, Loan.id).where(
+                Loan.application_id.in_([a.id for a in apps])
+            )
+        ).all()
+    )
+    return [
+        ApplicationView(
+            a,
+            names.get(a.lead_id),
+            *products[a.product_id],
+            apr_flagged=a.apr > flag,
+            seconds_in_review=(
+                int((now - a.submitted_at).total_seconds())
+                if a.status in AWAITING_REVIEW and a.submitted_at
+                else None
+            ),
+            loan_id=loans.get(a.id),
+        )
+        for a in apps
+    ]
+
+
+def application_page(session: Session, actor: Actor, page: PageResult) -> PageResult:
+    return PageResult(
+        application_views(session, actor, page.items), page.total, page.page, page.per_page
+    )
+
+
+def application_detail(session: Session, actor: Actor, application: Application) -> ApplicationView:
+    """One application with its documents, contract versions and the schedule it would have."""
+    view = application_views(session, actor, [application])[0]
+    product, _ = get_usable_product(session, application.org_id, application.product_id)
+    q = application_quote(
+        product,
+        application.amount,
+        application.term_months,
+        application.annual_rate,
+        application.service_fee,
+        book.org_today(session, application.org_id),
+    )
+    view.extra = {
+        "documents": documents.list_documents(session, application.id),
+        "contracts": contracts.list_contracts(session, application.id),
+        "schedule": [
+            {
+                "n": r.n,
+                "due_date": r.due_date.isoformat(),
+                "principal": r.principal,
+                "interest": r.interest,
+                "fee": r.fee,
+                "total": r.total,
+            }
+            for r in q.schedule
+        ],
+        "fees": [
+            {"name": f.name, "collector": f.collector, "basis": f.basis, "value": str(f.value)}
+            for f in application_fees(product, application.service_fee)
+        ],
+        "total_repayment": q.total_repayment,
+        "net_disbursed": q.net_disbursed,
+    }
+    return view
+
+
+@dataclass
+class LoanView:
+    loan: Loan
+    lead_name_masked: str | None
+    outstanding_principal: Decimal
+    days_past_due: int
+    bucket: str | None
+    schedule: list[Any] = field(default_factory=list)
+    repayments: list[Any] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loan, name)
+
+
+def loan_view(session: Session, loan: Loan, *, full: bool = True) -> LoanView:
+    rows = book.schedule(session, loan)
+    worst = max((r.days_past_due for r in rows), default=0)
+    return LoanView(
+        loan,
+        session.scalar(select(Lead.name_masked).where(Lead.id == loan.lead_id)),
+        sum((r.principal - r.paid_principal for r in rows), Decimal(0)),
+        worst,
+        book.bucket(worst),
+        rows if full else [],
+        book.repayments(session, loan.id) if full else [],
+    )
+
+
+def loan_page(session: Session, page: PageResult) -> PageResult:
+    items = [loan_view(session, loan, full=False) for loan in page.items]
+    return PageResult(items, page.total, page.page, page.per_page)
