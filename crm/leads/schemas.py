@@ -33,6 +33,12 @@ class Qualifications(BaseModel):
     insurance_policy: bool | None = None
     business_licence: bool | None = None
     credit_status: Literal["good", "minor_overdue", "serious_overdue", "no_record"] | None = None
+    # Lenders' thresholds are durations ("社保连续缴纳满 6 个月", "营业执照满 1 年") and a count of
+    # credit-report queries (征信查询次数); whole months state 6-month and N-year rules exactly.
+    social_security_months: int | None = Field(None, ge=0, le=600)
+    provident_fund_months: int | None = Field(None, ge=0, le=600)
+    credit_queries_3m: int | None = Field(None, ge=0, le=200)
+    business_licence_months: int | None = Field(None, ge=0, le=1200)
 
 
 class QualificationsOut(Qualifications):
