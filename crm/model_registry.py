@@ -1,6 +1,7 @@
 """Imports every area's models so Base.metadata is complete (Alembic, table checks)."""
 
 from crm.auth import models as auth_models
+from crm.commissions import models as commissions_models
 from crm.compliance import models as compliance_models
 from crm.db import Base
 from crm.exports import models as exports_models
@@ -19,6 +20,7 @@ from dialer import models as dialer_models
 __all__ = [
     "Base",
     "auth_models",
+    "commissions_models",
     "compliance_models",
     "dialer_models",
     "exports_models",

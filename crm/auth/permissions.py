@@ -27,6 +27,8 @@ _AGENT = {
     "applications:write",
     "loans:read",
     "collections:write",
+    # their own commission statements and month so far
+    "commissions:read",
 }
 # recording what the lender did: disbursement, and repayments received
 _LOAN_BOOK = {"loans:read", "loans:manage"}
@@ -46,7 +48,11 @@ _LEAD_MANAGER = _AGENT | {
     "products:manage",
     "applications:review",
     *_LOAN_BOOK,
+    # every statement of the org (partner admins: their office's)
+    "commissions:org",
 }
+# headquarters' finance: plans, settlement runs, approval and payment of statements
+_SETTLEMENT = {"commissions:read", "commissions:org", "commissions:manage", "settlements:approve"}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
@@ -55,7 +61,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "orgs:manage",
             "orgs:all",
             "pii:export",
-            "settlements:approve",
+            *_SETTLEMENT,
         }
     ),
     "manager": frozenset(_LEAD_MANAGER | {"orgs:all"}),
@@ -64,9 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "reviewer": frozenset(
         {"leads:read", "products:read", "applications:review", "loans:read", "orgs:all"}
     ),
-    "finance": frozenset(
-        {"reports:read", "settlements:approve", "products:read", "orgs:all", *_LOAN_BOOK}
-    ),
+    "finance": frozenset({"reports:read", "products:read", "orgs:all", *_LOAN_BOOK, *_SETTLEMENT}),
     "partner_admin": frozenset(_LEAD_MANAGER),
     "partner_agent": frozenset(_AGENT),
 }
@@ -80,7 +84,7 @@ GRANTABLE: dict[str, frozenset[str]] = {
 }
 
 # HQ-wide visibility belongs to headquarters; the same role in a partner org sees only that org.
-_HQ_ONLY = frozenset({"orgs:all", "orgs:manage"})
+_HQ_ONLY = frozenset({"orgs:all", "orgs:manage", "commissions:manage", "settlements:approve"})
 
 
 def permissions_for(role: str, org_kind: str) -> frozenset[str]:

@@ -209,6 +209,10 @@ class Loan(TenantMixin, Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     lender_id: Mapped[int] = mapped_column(ForeignKey("lenders.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # the agent's team and its lead when the loan was paid out: commission follows the hierarchy
+    # as it was then, not after a later transfer
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    team_lead_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     amount: Mapped[Decimal] = mapped_column(Money)
     term_months: Mapped[int] = mapped_column(SmallInteger)
     annual_rate: Mapped[Decimal] = mapped_column(Rate)
@@ -218,7 +222,12 @@ class Loan(TenantMixin, Base):
     apr: Mapped[Decimal] = mapped_column(Rate)
     effective_rate: Mapped[Decimal] = mapped_column(Rate)
     disbursed_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active | repaid
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|repaid|cancelled
+    # fees as money actually received: a plan may accrue commission only once a fee is collected
+    service_fee_collected_at: Mapped[datetime | None]
+    channel_fee_collected_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,1 @@
+"""Commission settlement: plans, monthly settlement into statements, clawbacks, approval."""

@@ -1,0 +1,265 @@
+"""Commission settlement through the API on a month worked out by hand: three agents in two
+teams (one in a partner office), a tier crossed mid-month under both tier modes, a clawback of a
+loan from the month before; re-runs, plan changes, who may read and approve what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import update
+
+from crm.auth.actor import SYSTEM
+from crm.extensions import db
+from crm.loans.models import Loan
+from tests.loan_rows import Due, make_lender, make_loan
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: int, month: int = 11) -> datetime:
+    return datetime(2026, month, day, 10, tzinfo=SHANGHAI)
+
+
+def plan(tier_mode: str = "whole", effective_from: str = "2026-10-01", **overrides) -> dict:
+    share = {"agent": "0.10", "team_lead": "0.05", "org": "0.30"}
+    return {
+        "name": f"标准方案 {tier_mode}",
+        "effective_from": effective_from,
+        "service_fee_split": share,
+        "channel_fee_split": share,
+        "tiers": [
+            {"min_volume": "0", "agent_rate": "0.10"},
+            {"min_volume": "100000", "agent_rate": "0.20"},
+        ],
+        "tier_mode": tier_mode,
+        "clawback_days": 90,
+        "clawback_overdue_days": 30,
+        **overrides,
+    }
+
+
+@dataclass
+class World:
+    finance: dict
+    a1: object
+    a2: object
+    a3: object
+    l1: object
+    l2: object
+    partner: object
+    hq: object
+    october_loan: Loan
+
+
+def loan(make, org, product, agent, lead_user, amount, service, channel, when) -> Loan:
+    lead = make.lead(org=org, owner=agent)
+    row, _ = make_loan(lead, product, [Due(date(2027, 1, 1), Decimal(amount))], agent=agent)
+    with db.unit_of_work(SYSTEM) as session:
+        session.execute(
+            update(Loan)
+            .where(Loan.id == row.id)
+            .values(
+                service_fee=Decimal(service),
+                channel_fee=Decimal(channel),
+                disbursed_at=when,
+                team_lead_id=lead_user.id,
+            )
+        )
+    return row
+
+
+@pytest.fixture
+def world(make, auth) -> World:
+    hq, partner = make.org("hq"), make.org("partner")
+    l1 = make.user("team_lead", org=hq)
+    l2 = make.user("team_lead", org=partner)
+    a1, a2 = make.user("agent", org=hq), make.user("agent", org=hq)
+    a3 = make.user("partner_agent", org=partner)
+    _, hq_product = make_lender(hq)
+    _, partner_product = make_lender(partner, "深圳农商行")
+    loan(make, hq, hq_product, a1, l1, "60000", "1200", "600", at(3))
+    loan(make, hq, hq_product, a1, l1, "80000", "1600", "800", at(20))
+    loan(make, hq, hq_product, a2, l1, "50000", "1000", "500", at(10))
+    loan(make, partner, partner_product, a3, l2, "30000", "900", "300", at(15))
+    october = loan(make, hq, hq_product, a2, l1, "20000", "400", "200", at(20, month=10))
+    finance = auth.login("finance", org=hq)
+    return World(finance, a1, a2, a3, l1, l2, partner, hq, october)
+
+
+def settle(client, headers, period: str) -> list[dict]:
+    started = client.post("/api/v1/settlements", json={"period": period}, headers=headers)
+    assert started.status_code == 202, started.json
+    job = client.get(f"/api/v1/jobs/{started.json['job_id']}", headers=headers).json
+    assert job["status"] == "finished", job
+    return [
+        client.get(f"/api/v1/settlements/{sid}", headers=headers).json
+        for sid in started.json["settlement_ids"]
+    ]
+
+
+def totals(settlements: list[dict]) -> dict[str, str]:
+    return {s["payee_key"]: s["total"] for st in settlements for s in st["statements"]}
+
+
+def approve_october(client, world: World) -> None:
+    for s in settle(client, world.finance, "2026-10"):
+        assert (
+            client.post(f"/api/v1/settlements/{s['id']}/approve", headers=world.finance).status_code
+            == 200
+        )
+    with db.unit_of_work(SYSTEM) as session:
+        session.execute(
+            update(Loan)
+            .where(Loan.id == world.october_loan.id)
+            .values(status="cancelled", cancelled_at=at(5), cancel_reason="借款人撤回")
+        )
+
+
+@pytest.mark.parametrize(
+    ("tier_mode", "a1_total", "a1_lines"),
+    [
+        # 140,000 crosses 100,000: the whole month at 20%
+        ("whole", "840.00", ["240.00", "120.00", "320.00", "160.00"]),
+        # 60,000 at 10%; then 40,000 at 10% and 40,000 at 20%: 15% of the second loan's fees
+        ("marginal", "540.00", ["120.00", "60.00", "240.00", "120.00"]),
+    ],
+)
+def test_a_hand_worked_month_settles_to_the_cent(client, world, tier_mode, a1_total, a1_lines):
+    created = client.post("/api/v1/commission-plans", json=plan(tier_mode), headers=world.finance)
+    assert created.status_code == 201, created.json
+    approve_october(client, world)
+
+    november = settle(client, world.finance, "2026-11")
+    assert totals(november) == {
+        f"user:{world.a1.id}": a1_total,
+        # 10% of 1,000 + 500, less October's 40 + 20 clawed back for the cancelled loan
+        f"user:{world.a2.id}": "90.00",
+        # 5% of every HQ fee this month (285.00), less October's 20 + 10
+        f"user:{world.l1.id}": "255.00",
+        f"user:{world.a3.id}": "120.00",
+        f"user:{world.l2.id}": "60.00",
+        # the partner's 30% of its loan's fees
+        f"org:{world.partner.id}": "360.00",
+    }
+    lines = {s["payee_key"]: s["lines"] for st in november for s in st["statements"]}
+    assert [line["amount"] for line in lines[f"user:{world.a1.id}"]] == a1_lines
+    clawed = [line for line in lines[f"user:{world.a2.id}"] if line["kind"] == "clawback"]
+    assert [(c["amount"], c["note"]) for c in clawed] == [
+        ("-40.00", "贷款取消"),
+        ("-20.00", "贷款取消"),
+    ]
+    for statement in (s for st in november for s in st["statements"]):
+        assert sum(Decimal(line["amount"]) for line in statement["lines"]) == Decimal(
+            statement["total"]
+        )
+
+    again = settle(client, world.finance, "2026-11")
+    assert totals(again) == totals(november)
+    assert [s["id"] for s in again] == [s["id"] for s in november]
+
+
+def test_a_plan_change_dated_next_month_leaves_this_month_alone(client, world):
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    richer = plan(
+        effective_from="2026-12-01",
+        tiers=[{"min_volume": "0", "agent_rate": "0.50"}],
+        service_fee_split={"agent": "0", "team_lead": "0.10", "org": "0.30"},
+    )
+    later = client.post("/api/v1/commission-plans", json=richer, headers=world.finance)
+    assert later.status_code == 201
+    november = totals(settle(client, world.finance, "2026-11"))
+    assert november[f"user:{world.a2.id}"] == "150.00"
+
+
+def test_an_approved_month_is_closed_to_re_runs_and_backdated_plans(client, world):
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    november = settle(client, world.finance, "2026-11")
+    for s in november:
+        approved = client.post(f"/api/v1/settlements/{s['id']}/approve", headers=world.finance)
+        assert approved.json["status"] == "approved"
+    assert totals(settle(client, world.finance, "2026-11")) == totals(november)
+    backdated = client.post(
+        "/api/v1/commission-plans", json=plan(effective_from="2026-11-01"), headers=world.finance
+    )
+    assert backdated.json["error"]["code"] == "period_closed"
+    adjust = client.post(
+        f"/api/v1/settlements/{november[0]['id']}/adjustments",
+        json={"payee_user_id": world.a1.id, "amount": "10.00", "reason": "补发"},
+        headers=world.finance,
+    )
+    assert adjust.json["error"]["code"] == "settlement_locked"
+
+
+def test_finance_approves_an_agent_cannot_and_reads_only_their_own(client, auth, world):
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    november = settle(client, world.finance, "2026-11")
+    agent = auth.headers_for(world.a1.username)
+    assert (
+        client.post(f"/api/v1/settlements/{november[0]['id']}/approve", headers=agent).status_code
+        == 403
+    )
+    mine = client.get("/api/v1/statements", headers=agent).json["items"]
+    assert [s["payee_key"] for s in mine] == [f"user:{world.a1.id}"]
+    other = next(
+        s for st in november for s in st["statements"] if s["payee_key"] != mine[0]["payee_key"]
+    )
+    assert client.get(f"/api/v1/statements/{other['id']}", headers=agent).status_code == 404
+    csv = client.get(f"/api/v1/statements/{mine[0]['id']}.csv", headers=agent)
+    assert csv.status_code == 200 and "840.00" in csv.get_data(as_text=True)
+
+
+def test_a_partner_reads_its_own_statements_only(client, auth, make, world):
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    settle(client, world.finance, "2026-11")
+    sz = auth.login("partner_admin", org=world.partner)
+    keys = {s["payee_key"] for s in client.get("/api/v1/statements", headers=sz).json["items"]}
+    assert keys == {f"user:{world.a3.id}", f"user:{world.l2.id}", f"org:{world.partner.id}"}
+    other = auth.login("partner_admin", org=make.org("partner"))
+    assert client.get("/api/v1/statements", headers=other).json["total"] == 0
+    hq_statement = next(
+        s
+        for s in client.get("/api/v1/statements", headers=world.finance).json["items"]
+        if s["org_id"] == world.hq.id
+    )
+    assert client.get(f"/api/v1/statements/{hq_statement['id']}", headers=sz).status_code == 404
+
+
+def test_an_adjustment_is_a_line_with_reason_and_approver_and_survives_a_re_run(client, world):
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    hq_settlement = next(
+        s for s in settle(client, world.finance, "2026-11") if s["org_id"] == world.hq.id
+    )
+    adjusted = client.post(
+        f"/api/v1/settlements/{hq_settlement['id']}/adjustments",
+        json={"payee_user_id": world.a2.id, "amount": "-15.50", "reason": "客户投诉扣减"},
+        headers=world.finance,
+    )
+    assert adjusted.status_code == 201, adjusted.json
+    assert adjusted.json["total"] == "134.50"
+    line = adjusted.json["lines"][-1]
+    assert (line["kind"], line["note"], line["approver_id"] is not None) == (
+        "adjustment",
+        "客户投诉扣减",
+        True,
+    )
+    rerun = totals(settle(client, world.finance, "2026-11"))
+    assert rerun[f"user:{world.a2.id}"] == "134.50"
+
+
+def test_the_agent_sees_the_month_so_far(client, auth, world, monkeypatch):
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    monkeypatch.setattr(
+        "crm.commissions.estimate.utcnow", lambda: datetime(2026, 11, 25, 4, tzinfo=UTC)
+    )
+    month = client.get("/api/v1/commissions/me", headers=auth.headers_for(world.a1.username)).json
+    assert month == {
+        "period": "2026-11",
+        "earned": "840.00",
+        "loans": 2,
+        "disbursed_volume": "140000.00",
+        "tier_rate": "0.20",
+    }
