@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,10 +21,11 @@ from crm.commissions.schemas import (
     SettlementFilters,
     StatementFilters,
 )
-from crm.commissions.settlement import open_statement, retotal
+from crm.commissions.settlement import month_bounds, open_statement, retotal
 from crm.db import after_commit, utcnow
 from crm.errors import DomainError, NotFound
 from crm.orgs.models import Org, User
+from crm.pools.ownership import parse_settings
 from crm.queries import get_visible, paginate
 from crm.schemas import PageResult
 from crm.tenancy import ALL_ORGS
@@ -43,6 +45,9 @@ def start_settlement(
         orgs = list(session.scalars(select(Org).order_by(Org.id)))
     settlements = []
     for org in orgs:
+        zone = ZoneInfo(parse_settings(org.settings).timezone)
+        if month_bounds(data.period, zone)[1] > utcnow():
+            raise DomainError("period_not_over", f"{data.period} has not ended yet")
         found = session.scalars(
             select(Settlement).where(Settlement.org_id == org.id, Settlement.period == data.period)
         ).one_or_none()

@@ -263,3 +263,10 @@ def test_the_agent_sees_the_month_so_far(client, auth, world, monkeypatch):
         "disbursed_volume": "140000.00",
         "tier_rate": "0.20",
     }
+
+
+def test_a_month_not_over_is_not_settled(client, world):
+    this_month = datetime.now(SHANGHAI).strftime("%Y-%m")
+    refused = client.post("/api/v1/settlements", json={"period": this_month}, headers=world.finance)
+    assert refused.status_code == 422
+    assert refused.json["error"]["code"] == "period_not_over"
