@@ -60,12 +60,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from crm import health, jobs_api
     from crm.auth import api as auth_api
+    from crm.commissions import api as commissions_api
     from crm.compliance import api as compliance_api
     from crm.exports import api as exports_api
     from crm.followups import api as followups_api
     from crm.leads import api as leads_api
     from crm.loans import api as loans_api
-    from crm.loans import applications_api, book_api
+    from crm.loans import applications_api, book_api, collections_api
     from crm.notifications import api as notifications_api
     from crm.orgs import api as orgs_api
     from crm.pools import api as pools_api
@@ -92,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
         loans_api,
         applications_api,
         book_api,
+        collections_api,
+        commissions_api,
     ):
         app.register_blueprint(module.bp)
 

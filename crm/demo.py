@@ -1,5 +1,6 @@
 """Demo data for the embedded mode: headquarters and two city partners with teams, a user of
-every role and a few hundred leads whose phone numbers belong to each org's cities."""
+every role, a few hundred leads whose phone numbers belong to each org's cities, and HQ's lenders
+with their loan products (one offered to the Shenzhen partner)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from crm.auth.passwords import Passwords
 from crm.compliance.pii import PiiVault
 from crm.db import utcnow
+from crm.demo_loans import seed_products
 from crm.errors import DomainError
 from crm.leads.intake import LeadDraft, lead_columns
 from crm.leads.models import Lead
@@ -104,6 +106,7 @@ def seed(session: Session, passwords: Passwords, vault: PiiVault) -> list[User]:
         users.append(user)
     for org, quota in zip(orgs, LEADS_PER_ORG, strict=True):
         _seed_leads(session, vault, org, quota, [u for u in users if u.org_id == org.id])
+    seed_products(session, orgs, users)
     return users
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, String
+from sqlalchemy import JSON, Float, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import NullType, TypeEngine
 
 
 def _portable(name: str, type_: TypeEngine[Any], *, postgresql: str, sqlite: str) -> type:
@@ -39,3 +39,17 @@ utc_month = _portable(
     postgresql="to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM')",
     sqlite="substr({0}, 1, 7)",
 )
+# the elements of a JSON array as rows: select from `json_elements(col).table_valued("value")`
+json_elements = _portable(
+    "json_elements", JSON(), postgresql="json_array_elements({0})", sqlite="json_each({0})"
+)
+# a member of a JSON object, as text (SQLite: as the member's own type)
+json_member = _portable(
+    "json_member",
+    String(),
+    postgresql="({0} ->> {1})",
+    sqlite="json_extract({0}, '$.' || {1})",
+)
+# the column itself, which SQLite's planner may not use an index for (its unary "+"): for a
+# filter that should be checked on the rows another index found, not drive the search
+not_for_index = _portable("not_for_index", NullType(), postgresql="{0}", sqlite="+{0}")

@@ -56,6 +56,15 @@ SCHEDULE: tuple[Periodic, ...] = (
         queue="notifications",
         interval=timedelta(minutes=5),
     ),
+    # repayment reminders go out inside each org's calling hours (crm/loans/reminders.py):
+    # hourly, an org's borrowers hear within the hour its calling hours open, in whichever time
+    # zone it is, and the runs outside them cost one query over the orgs each
+    Periodic(
+        name="loan-reminders",
+        func="workers.jobs.loan_reminders.run",
+        queue="notifications",
+        interval=timedelta(hours=1),
+    ),
     # stale means days untouched (stale_after_days): once a day is soon enough for a team lead
     Periodic(
         name="stale-lead-alerts",

@@ -24,6 +24,7 @@ _AGENT = {
     "calls:dial",
     # matching, applications with their documents and contracts, loans and collection notes
     "products:read",
+    "applications:read",
     "applications:write",
     "loans:read",
     "collections:write",
@@ -68,9 +69,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "team_lead": frozenset(_AGENT | {"leads:assign", "reports:read"}),
     "agent": frozenset(_AGENT),
     "reviewer": frozenset(
-        {"leads:read", "products:read", "applications:review", "loans:read", "orgs:all"}
+        {
+            "leads:read",
+            "products:read",
+            "applications:read",
+            "applications:review",
+            "loans:read",
+            "orgs:all",
+        }
     ),
-    "finance": frozenset({"reports:read", "products:read", "orgs:all", *_LOAN_BOOK, *_SETTLEMENT}),
+    # finance records payouts, so it reads the applications it pays out (not the lead lists)
+    "finance": frozenset(
+        {"reports:read", "products:read", "applications:read", "orgs:all"}
+        | _LOAN_BOOK
+        | _SETTLEMENT
+    ),
     "partner_admin": frozenset(_LEAD_MANAGER),
     "partner_agent": frozenset(_AGENT),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -26,6 +26,7 @@ from crm.leads.intake import (
 from crm.leads.models import Lead, LeadEvent, LeadSource
 from crm.leads.phone import normalize_phone
 from crm.leads.schemas import CreateLead, LeadFilters, RevealRequest, UpdateLead
+from crm.loans.models import Application
 from crm.queries import paginate
 from crm.schemas import PageResult
 from crm.scoring.service import ensure_breakdown, rescore
@@ -46,10 +47,14 @@ _SORTS = {
 
 
 def visibility(actor: Actor) -> list[ColumnElement[bool]]:
-    """Inside their org, managers see every lead; an agent sees the public pool and their own."""
+    """Inside their org, managers see every lead; an agent sees the public pool and their own; a
+    reviewer also the leads whose applications came to review (and no other owned lead)."""
     if actor.can("leads:assign"):
         return []
-    return [or_(Lead.owner_id.is_(None), Lead.owner_id == actor.user_id)]
+    seen = [Lead.owner_id.is_(None), Lead.owner_id == actor.user_id]
+    if actor.can("applications:review") or actor.can("loans:manage"):
+        seen.append(exists().where(Application.lead_id == Lead.id, Application.status != "draft"))
+    return [or_(*seen)]
 
 
 def get_lead(

@@ -7,6 +7,7 @@ and moves the lead along the funnel."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
+from crm.compliance.pii import PiiVault
 from crm.db import utcnow
 from crm.errors import DomainError, Forbidden, NotFound
 from crm.followups.service import ensure_may_work
@@ -22,6 +24,7 @@ from crm.leads.models import Lead
 from crm.leads.service import add_event, get_lead
 from crm.loans.apr import Quote, quote
 from crm.loans.fees import Fee
+from crm.loans.matching import exclusions
 from crm.loans.models import Application, Product
 from crm.loans.products import check_apr_cap, get_usable_product, lender_fees, priced
 from crm.loans.schemas import ApplicationFilters, NewApplication, UpdateApplication
@@ -76,14 +79,27 @@ def application_quote(
 
 
 def create_application(
-    session: Session, actor: Actor, data: NewApplication, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    vault: PiiVault,
+    data: NewApplication,
+    now: datetime | None = None,
 ) -> Application:
+    """A draft for a product the lead qualifies for: a rule the lead fails refuses it with the
+    reasons (what the lead has not told us yet does not: the reviewer checks that)."""
     now = now or utcnow()
     lead = get_lead(session, actor, data.lead_id, for_update=True)
     ensure_may_work(actor, lead)
-    product, _ = get_usable_product(session, lead.org_id, data.product_id)
+    product, lender = get_usable_product(session, lead.org_id, data.product_id)
     if not product.active:
         raise DomainError("product_inactive", "this product is switched off; choose another")
+    if failed := exclusions(session, vault, lead, product, lender):
+        raise DomainError(
+            "not_eligible",
+            "the lead does not meet this product's rules: "
+            + "; ".join(r.message_en for r in failed),
+            details={"exclusions": [asdict(r) for r in failed]},
+        )
     application = Application(
         org_id=lead.org_id,
         lead_id=lead.id,
@@ -204,9 +220,9 @@ def get_application(
 
 
 def visibility(actor: Actor) -> list:
-    """Inside the org, reviewers and managers see every application; an agent sees those they
-    made and those of leads they own."""
-    if actor.can("applications:review") or actor.can("leads:assign"):
+    """Inside the org, reviewers, managers and finance see every application; an agent sees
+    those they made and those of leads they own."""
+    if any(actor.can(p) for p in ("applications:review", "leads:assign", "loans:manage")):
         return []
     owned = exists().where(Lead.id == Application.lead_id, Lead.owner_id == actor.user_id)
     return [or_(Application.agent_id == actor.user_id, owned)]

@@ -44,14 +44,15 @@ def _detail(session: Session, actor: Actor, application):
 )
 def create_application(session: Session, actor: Actor, body: NewApplication):
     """Start a draft application of a lead you work for a product; APR checked against the cap."""
-    return _detail(session, actor, applications.create_application(session, actor, body))
+    application = applications.create_application(session, actor, runtime.vault, body)
+    return _detail(session, actor, application)
 
 
 @bp.endpoint(
     "/applications",
     query=ApplicationFilters,
     response=Page[ApplicationOut],
-    permission="leads:read",
+    permission="applications:read",
 )
 def list_applications(session: Session, actor: Actor, query: ApplicationFilters):
     """Applications you may see; queue=mine is a reviewer's queue, longest waiting first."""
@@ -60,7 +61,7 @@ def list_applications(session: Session, actor: Actor, query: ApplicationFilters)
 
 
 @bp.endpoint(
-    "/applications/<int:application_id>", response=ApplicationDetail, permission="leads:read"
+    "/applications/<int:application_id>", response=ApplicationDetail, permission="applications:read"
 )
 def get_application(session: Session, actor: Actor, application_id: int):
     """One application with its documents, contracts, fees and schedule."""
@@ -150,7 +151,7 @@ def upload_document(
 
 @bp.endpoint(
     "/applications/<int:application_id>/documents/<int:document_id>",
-    permission="leads:read",
+    permission="applications:read",
     readonly=False,  # the download writes its audit record
 )
 def download_document(session: Session, actor: Actor, application_id: int, document_id: int):
@@ -185,7 +186,7 @@ def sign_contract(session: Session, actor: Actor, application_id: int, body: Sig
 
 @bp.endpoint(
     "/applications/<int:application_id>/contracts/<int:version>.<any(pdf,html):fmt>",
-    permission="leads:read",
+    permission="applications:read",
     readonly=False,
 )
 def download_contract(

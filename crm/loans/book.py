@@ -16,12 +16,15 @@ from crm.db import utcnow
 from crm.errors import DomainError, NotFound
 from crm.funnel.stages import advance_to
 from crm.leads.models import Lead
+from crm.leads.service import add_event
 from crm.loans.applications import advance, application_quote, get_application
 from crm.loans.models import Installment, Loan, Repayment
 from crm.loans.products import check_apr_cap, get_usable_product
+from crm.orgs.models import Team, User
 from crm.pools.ownership import org_settings
 from crm.queries import paginate
 from crm.schemas import PageArgs, PageResult
+from crm.tenancy import ALL_ORGS
 
 CENT = Decimal("0.01")
 # allocation order inside an installment: fees, then interest, then principal
@@ -91,6 +94,7 @@ def disburse(
         application.service_fee, start,
     )  # fmt: skip
     check_apr_cap(q.apr, settings, "loan")
+    team_id, team_lead_id = _hierarchy(session, application.agent_id)
     loan = Loan(
         org_id=application.org_id,
         application_id=application.id,
@@ -98,6 +102,8 @@ def disburse(
         product_id=product.id,
         lender_id=product.lender_id,
         agent_id=application.agent_id,
+        team_id=team_id,
+        team_lead_id=team_lead_id,
         amount=amount,
         term_months=application.term_months,
         annual_rate=application.annual_rate,
@@ -131,6 +137,53 @@ def disburse(
     return loan
 
 
+def cancel_loan(
+    session: Session, actor: Actor, loan_id: int, reason: str, now: datetime | None = None
+) -> Loan:
+    """The loan was reversed (the borrower withdrew in the cooling-off period, or the lender
+    unwound it): nothing more is due, and commission paid on it is clawed back."""
+    now = now or utcnow()
+    loan = get_loan(session, actor, loan_id, for_update=True)
+    if loan.status == "cancelled":
+        raise DomainError("loan_cancelled", "this loan is already cancelled")
+    loan.status, loan.cancelled_at, loan.cancel_reason = "cancelled", now, reason
+    lead = session.get(Lead, loan.lead_id)
+    data = {"loan_id": loan.id, "to": "cancelled", "reason": reason}
+    add_event(session, lead, actor, "loan", data, at=now)
+    return loan
+
+
+def record_fee_collected(
+    session: Session, actor: Actor, loan_id: int, fee: str, collected_at: datetime
+) -> Loan:
+    """Our service fee was received from the borrower, or the channel fee from the lender."""
+    if collected_at > utcnow():
+        raise DomainError("collected_in_future", "the collection date cannot be in the future")
+    loan = get_loan(session, actor, loan_id, for_update=True)
+    column = f"{fee}_collected_at"
+    if getattr(loan, column) is not None:
+        raise DomainError(
+            "fee_already_collected", f"the {fee.replace('_', ' ')} is recorded already"
+        )
+    if collected_at < loan.disbursed_at:
+        raise DomainError("collected_before_disbursement", "a fee is collected after the payout")
+    setattr(loan, column, collected_at)
+    return loan
+
+
+def _hierarchy(session: Session, agent_id: int | None) -> tuple[int | None, int | None]:
+    """The agent's team and its lead now, kept on the loan for commission."""
+    if agent_id is None:
+        return None, None
+    row = session.execute(
+        select(Team.id, Team.lead_user_id)
+        .join(User, User.team_id == Team.id)
+        .where(User.id == agent_id)
+        .execution_options(**ALL_ORGS)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def repay(
     session: Session,
     actor: Actor,
@@ -148,6 +201,8 @@ def repay(
     if paid_at > now:
         raise DomainError("paid_in_future", "the payment date cannot be in the future")
     loan = get_loan(session, actor, loan_id, for_update=True)
+    if loan.status == "cancelled":
+        raise DomainError("loan_cancelled", "this loan was cancelled: nothing more is due")
     rows = installments(session, loan.id)
     outstanding = sum((i.outstanding for i in rows), Decimal(0))
     if amount > outstanding:
@@ -248,7 +303,12 @@ def overdue(
     stmt = (
         select(Installment)
         .join(Loan, Loan.id == Installment.loan_id)
-        .where(Installment.status != "paid", Installment.due_date < today, *visibility(actor))
+        .where(
+            Installment.status != "paid",
+            Installment.due_date < today,
+            Loan.status != "cancelled",
+            *visibility(actor),
+        )
         .order_by(Installment.due_date, Installment.id)
     )
     page = paginate(session, stmt, args)

@@ -6,14 +6,16 @@ from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.http import ApiBlueprint
-from crm.loans import book, views
+from crm.loans import book, collections, views
+from crm.loans.collections_schemas import OverdueCollectionRow
 from crm.loans.schemas import (
+    CancelLoan,
     Disburse,
+    FeeCollected,
     LoanDetail,
     LoanFilters,
     LoanOut,
     NewRepayment,
-    OverdueRow,
     RepaymentOut,
 )
 from crm.schemas import Page, PageArgs
@@ -41,10 +43,13 @@ def list_loans(session: Session, actor: Actor, query: LoanFilters):
     return views.loan_page(session, book.list_loans(session, actor, query, query.lead_id))
 
 
-@bp.endpoint("/loans/overdue", query=PageArgs, response=Page[OverdueRow], permission="loans:read")
+@bp.endpoint(
+    "/loans/overdue", query=PageArgs, response=Page[OverdueCollectionRow], permission="loans:read"
+)
 def overdue(session: Session, actor: Actor, query: PageArgs):
-    """Unpaid installments past due (days past due, M1/M2/M3 bucket), the oldest first."""
-    return book.overdue(session, actor, query)
+    """Unpaid installments past due (days, M1/M2/M3 bucket, last collection), oldest first."""
+    page = views.overdue_page(session, book.overdue(session, actor, query))
+    return collections.with_collections(session, page)
 
 
 @bp.endpoint("/loans/<int:loan_id>", response=LoanDetail, permission="loans:read")
@@ -64,3 +69,28 @@ def get_loan(session: Session, actor: Actor, loan_id: int):
 def repay(session: Session, actor: Actor, loan_id: int, body: NewRepayment):
     """Record money received; 422 overpayment when it exceeds what is still owed."""
     return book.repay(session, actor, loan_id, body.amount, body.paid_at)
+
+
+@bp.endpoint(
+    "/loans/<int:loan_id>/cancel",
+    "POST",
+    body=CancelLoan,
+    response=LoanDetail,
+    permission="loans:manage",
+)
+def cancel_loan(session: Session, actor: Actor, loan_id: int, body: CancelLoan):
+    """The loan was reversed: nothing more is due, commission on it is clawed back."""
+    return views.loan_view(session, book.cancel_loan(session, actor, loan_id, body.reason))
+
+
+@bp.endpoint(
+    "/loans/<int:loan_id>/fees/<any(service_fee,channel_fee):fee>/collected",
+    "POST",
+    body=FeeCollected,
+    response=LoanDetail,
+    permission="loans:manage",
+)
+def fee_collected(session: Session, actor: Actor, loan_id: int, fee: str, body: FeeCollected):
+    """Our service fee (from the borrower) or the channel fee (from the lender) was received."""
+    loan = book.record_fee_collected(session, actor, loan_id, fee, body.collected_at)
+    return views.loan_view(session, loan)

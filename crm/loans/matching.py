@@ -5,17 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.compliance.pii import PiiVault
+from crm.db import utcnow
 from crm.errors import DomainError
 from crm.leads.idcard import parse_id_number
 from crm.leads.models import Lead
 from crm.leads.service import get_lead
-from crm.loans.book import org_today
-from crm.loans.eligibility import Applicant, Match, ProductRules, ProductTerms, match_products
+from crm.loans.eligibility import (
+    Applicant,
+    Match,
+    ProductRules,
+    ProductTerms,
+    Reason,
+    match_products,
+)
 from crm.loans.models import Product
 from crm.loans.products import ProductView, usable_products_query
 from crm.pools.ownership import org_settings
@@ -34,6 +42,16 @@ def lead_matches(session: Session, actor: Actor, vault: PiiVault, lead_id: int) 
         "eligible": [m for m in out if m["eligible"]],
         "excluded": [m for m in out if not m["eligible"]],
     }
+
+
+def exclusions(
+    session: Session, vault: PiiVault, lead: Lead, product: Product, lender: str
+) -> list[Reason]:
+    """Why the lead does not qualify for this one product (empty when it does)."""
+    (match,) = match_products(
+        applicant(session, vault, lead), [_terms(product.id, product.updated_at, product, lender)]
+    )
+    return match.exclusions
 
 
 def applicant(session: Session, vault: PiiVault, lead: Lead) -> Applicant:
@@ -57,7 +75,8 @@ def _age(session: Session, vault: PiiVault, lead: Lead) -> int | None:
         info = parse_id_number(vault.reveal(lead.id_number_enc, "id_number"))
     except DomainError:
         return None  # stored before validation got stricter: treat as unknown, agent confirms
-    return info.age_on(org_today(session, lead.org_id))
+    zone = ZoneInfo(org_settings(session, lead.org_id).timezone)
+    return info.age_on(utcnow().astimezone(zone).date())
 
 
 def _terms(product_id: int, updated_at: datetime, product: Product, lender: str) -> ProductTerms:

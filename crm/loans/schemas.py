@@ -224,6 +224,7 @@ class ApplicationOut(Response):
     decision_note: str | None
     cancel_reason: str | None
     created_at: datetime
+    updated_at: datetime
     submitted_at: datetime | None
     review_started_at: datetime | None
     decided_at: datetime | None
@@ -312,7 +313,9 @@ class LoanOut(Response):
     lead_id: int
     lead_name_masked: str | None
     product_id: int
+    product_name: str
     lender_id: int
+    lender_name: str
     agent_id: int | None
     amount: Decimal
     term_months: int
@@ -322,8 +325,15 @@ class LoanOut(Response):
     channel_fee: Decimal
     apr: Decimal
     effective_rate: Decimal
+    apr_flagged: bool
     disbursed_at: datetime
     status: str
+    team_id: int | None
+    team_lead_id: int | None
+    service_fee_collected_at: datetime | None
+    channel_fee_collected_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
     outstanding_principal: Decimal
     days_past_due: int
     bucket: str | None = Field(description="M1 (1-30 days past due), M2, M3, M3+")
@@ -341,6 +351,11 @@ class LoanFilters(PageArgs):
 class OverdueRow(Response):
     id: int
     loan_id: int
+    lead_id: int
+    lead_name_masked: str | None
+    agent_id: int | None
+    product_name: str
+    lender_name: str
     n: int
     due_date: date
     total: Decimal
@@ -354,6 +369,18 @@ class Disburse(RequestBody):
 
     amount: MoneyIn
     disbursed_at: AwareDatetime
+
+
+class CancelLoan(RequestBody):
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
+
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class FeeCollected(RequestBody):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    collected_at: AwareDatetime
 
 
 class NewRepayment(RequestBody):

@@ -53,15 +53,7 @@ def application_views(
             select(Lead.id, Lead.name_masked).where(Lead.id.in_({a.lead_id for a in apps}))
         ).all()
     )
-    products = {
-        pid: (pname, lname)
-        for pid, pname, lname in session.execute(
-            select(Product.id, Product.name, Lender.name)
-            .join(Lender, Lender.id == Product.lender_id)
-            .where(Product.id.in_({a.product_id for a in apps}))
-            .execution_options(**ALL_ORGS)  # an offered product is HQ's; the app is visible
-        )
-    }
+    products = _product_names(session, [a.product_id for a in apps])
     loans = dict(
         session.execute(
             select(Loan.application_id, Loan.id).where(
@@ -116,7 +108,8 @@ def application_detail(session: Session, actor: Actor, application: Application)
                 "fee": r.fee,
                 "total": r.total,
             }
-            for r in q.schedule
+            # once disbursed, the loan's own schedule (from its payout date and amount)
+            for r in (book.installments(session, view.loan_id) if view.loan_id else q.schedule)
         ],
         "fees": [
             {"name": f.name, "collector": f.collector, "basis": f.basis, "value": str(f.value)}
@@ -132,9 +125,12 @@ def application_detail(session: Session, actor: Actor, application: Application)
 class LoanView:
     loan: Loan
     lead_name_masked: str | None
+    product_name: str
+    lender_name: str
     outstanding_principal: Decimal
     days_past_due: int
     bucket: str | None
+    apr_flagged: bool
     schedule: list[Any] = field(default_factory=list)
     repayments: list[Any] = field(default_factory=list)
 
@@ -148,9 +144,11 @@ def loan_view(session: Session, loan: Loan, *, full: bool = True) -> LoanView:
     return LoanView(
         loan,
         session.scalar(select(Lead.name_masked).where(Lead.id == loan.lead_id)),
+        *_product_names(session, [loan.product_id])[loan.product_id],
         sum((r.principal - r.paid_principal for r in rows), Decimal(0)),
         worst,
         book.bucket(worst),
+        loan.apr > org_settings(session, loan.org_id).apr_flag,
         rows if full else [],
         book.repayments(session, loan.id) if full else [],
     )
@@ -159,3 +157,60 @@ def loan_view(session: Session, loan: Loan, *, full: bool = True) -> LoanView:
 def loan_page(session: Session, page: PageResult) -> PageResult:
     items = [loan_view(session, loan, full=False) for loan in page.items]
     return PageResult(items, page.total, page.page, page.per_page)
+
+
+@dataclass
+class OverdueView:
+    """An overdue installment with who owes it and on what."""
+
+    row: book.ScheduleRow
+    lead_id: int
+    lead_name_masked: str | None
+    agent_id: int | None
+    product_name: str
+    lender_name: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+
+def overdue_page(session: Session, page: PageResult) -> PageResult:
+    loans = {
+        loan.id: loan
+        for loan in session.scalars(
+            select(Loan).where(Loan.id.in_({r.loan_id for r in page.items}))
+        )
+    }
+    names = dict(
+        session.execute(
+            select(Lead.id, Lead.name_masked).where(
+                Lead.id.in_({loan.lead_id for loan in loans.values()})
+            )
+        ).all()
+    )
+    products = _product_names(session, [loan.product_id for loan in loans.values()])
+    items = [
+        OverdueView(
+            row,
+            (loan := loans[row.loan_id]).lead_id,
+            names.get(loan.lead_id),
+            loan.agent_id,
+            *products[loan.product_id],
+        )
+        for row in page.items
+    ]
+    return PageResult(items, page.total, page.page, page.per_page)
+
+
+def _product_names(session: Session, product_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """Product and lender names; an offered product is HQ's, outside a partner's scope, but the
+    loan or application that names it is the partner's own."""
+    return {
+        pid: (pname, lname)
+        for pid, pname, lname in session.execute(
+            select(Product.id, Product.name, Lender.name)
+            .join(Lender, Lender.id == Product.lender_id)
+            .where(Product.id.in_(set(product_ids)))
+            .execution_options(**ALL_ORGS)
+        )
+    }

@@ -15,7 +15,8 @@ from crm.scoring.settings import ScoringSettings
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
 # settings are stored as JSON: a rate is kept as its string, never as a float
-Rate = Annotated[Decimal, PlainSerializer(str, return_type=str)]
+# (strict=False: stored settings come back as those strings, and must be read as well as written)
+Rate = Annotated[Decimal, Field(strict=False), PlainSerializer(str, return_type=str)]
 
 
 class OrgSettings(RequestBody):

@@ -1,4 +1,4 @@
-"""Report endpoints: the conversion funnel, agent productivity, channel ROI and the day by hour."""
+"""Report endpoints: funnel, agent productivity, channel ROI, the day by hour and the loan book."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from crm.auth.actor import Actor
 from crm.http import ApiBlueprint
 from crm.reports.funnel import channel_report, funnel_report
 from crm.reports.hourly import hourly_report
+from crm.reports.loan_book import loan_book
 from crm.reports.productivity import agent_report
 from crm.reports.schemas import (
     AgentReportOut,
@@ -16,6 +17,8 @@ from crm.reports.schemas import (
     FunnelReportOut,
     HourlyArgs,
     HourlyOut,
+    LoanBookArgs,
+    LoanBookOut,
     PeriodArgs,
 )
 from crm.reports.service import resolve_period
@@ -54,3 +57,11 @@ def channels(session: Session, actor: Actor, query: PeriodArgs):
 def hourly(session: Session, actor: Actor, query: HourlyArgs):
     """One day hour by hour for the visible orgs: calls, connected calls, disbursed leads."""
     return hourly_report(session, actor, query.day)
+
+
+@bp.endpoint(
+    "/reports/loan-book", query=LoanBookArgs, response=LoanBookOut, permission="reports:read"
+)
+def loan_book_report(session: Session, actor: Actor, query: LoanBookArgs):
+    """Loans, balance, overdue principal and rate, M1-M3+ balances per lender, product or org."""
+    return loan_book(session, actor, query.group_by, query.as_of)

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.errors import Forbidden
 from crm.leads.models import FUNNEL, Lead, LeadSource
+from crm.loans.models import Loan
 from crm.orgs.models import Org, Team, User
 from crm.reports.funnel_daily import FunnelDaily, midnight, whole_days
-from crm.reports.service import Period, money, per, rate
+from crm.reports.service import Period, money, per, rate, summed
 
 Grouping = Literal["source", "agent", "team", "org", "city"]
 APPLIED = FUNNEL.index("applied")
-DISBURSED = FUNNEL.index("disbursed")
 # Every lead reached "new", so that count is count(*); the others come from reached_rank.
 _COUNTS = ("leads", *(f"reached_{rank}" for rank in range(1, len(FUNNEL))), "lost", "rejected")
 # The lead column the cohort is first aggregated by; labels are joined on afterwards, so the
@@ -70,7 +70,8 @@ class ChannelRow:
     leads: int
     cost: Decimal
     applications: int
-    disbursed: int
+    disbursed: int  # loans
+    disbursed_amount: Decimal
     cost_per_lead: Decimal | None
     cost_per_disbursed: Decimal | None
 
@@ -104,7 +105,8 @@ def funnel_report(
 
 
 def channel_report(session: Session, actor: Actor, period: Period) -> ChannelReport:
-    """Per source: leads created in `period`, what they cost and how many applied and disbursed.
+    """Per source: leads created in `period`, what they cost, how many applied, and the loans
+    disbursed to them so far (whenever that was; cancelled ones left out).
 
     Cost is leads × the source's cost per lead in each org (HQ sees a source priced differently
     by two orgs as one channel); a source nobody priced costs 0.
@@ -125,19 +127,22 @@ def channel_report(session: Session, actor: Actor, period: Period) -> ChannelRep
         tally.leads += counts[0]
         tally.cost += counts[0] * (prices.get((org_id, source)) or Decimal(0))
         tally.applications += counts[APPLIED]
-        tally.disbursed += counts[DISBURSED]
-    channels = [
-        ChannelRow(
-            source=source,
-            leads=t.leads,
-            cost=money(t.cost),
-            applications=t.applications,
-            disbursed=t.disbursed,
-            cost_per_lead=per(t.cost, t.leads),
-            cost_per_disbursed=per(t.cost, t.disbursed),
+    loans = _cohort_loans(session, period)
+    channels = []
+    for source, t in tallies.items():
+        disbursed, amount = loans.get(source, (0, 0))
+        channels.append(
+            ChannelRow(
+                source=source,
+                leads=t.leads,
+                cost=money(t.cost),
+                applications=t.applications,
+                disbursed=disbursed,
+                disbursed_amount=summed(amount),
+                cost_per_lead=per(t.cost, t.leads),
+                cost_per_disbursed=per(t.cost, disbursed),
+            )
         )
-        for source, t in tallies.items()
-    ]
     channels.sort(key=lambda c: (-c.leads, c.source))
     return ChannelReport(period, channels)
 
@@ -147,7 +152,23 @@ class _Tally:
     leads: int = 0
     cost: Decimal = Decimal(0)
     applications: int = 0
-    disbursed: int = 0
+
+
+def _cohort_loans(session: Session, period: Period) -> dict[str, tuple[int, Any]]:
+    """Per source, the number and sum of the loans of the leads created in `period`. A loan
+    comes after its lead, so only loans disbursed since the period began are read (by
+    ix_loans_org_disbursed), not every loan of the book."""
+    stmt = (
+        select(Lead.source, func.count(), func.sum(Loan.amount))
+        .join(Lead, Lead.id == Loan.lead_id)
+        .where(
+            Loan.disbursed_at >= period.start,
+            Loan.status != "cancelled",
+            period.contains(Lead.created_at),
+        )
+        .group_by(Lead.source)
+    )
+    return {source: (n, amount) for source, n, amount in session.execute(stmt)}
 
 
 def _owner_rows(session: Session, period: Period, group_by: Grouping) -> list[Sequence[Any]]:

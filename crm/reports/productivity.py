@@ -13,13 +13,14 @@ from crm.auth.actor import Actor
 from crm.db import UTCDateTime, utcnow
 from crm.followups.models import Followup
 from crm.leads.models import LeadEvent
+from crm.loans.models import Loan
 from crm.orgs.models import Team, User
-from crm.reports.service import Period, rate
+from crm.reports.service import Period, rate, summed
 from crm.sql_functions import seconds_between
 from dialer.models import AgentStateSpan, Call
 
 # Who sells, and so gets a row even in a period without activity; anyone else who called,
-# followed up or moved a lead to applied (a manager covering a desk) gets one for that activity.
+# followed up, moved a lead to applied or sold a loan (a manager covering a desk) gets one for it.
 SELLING_ROLES = ("agent", "partner_agent", "team_lead")
 # the states whose time the report shows; offline is no state span at all
 AGENT_STATE_TIMES = ("available", "dialing", "on_call", "wrap_up", "break")
@@ -60,8 +61,8 @@ def agent_report(
     and the time spent in each state (available, on a call, ...) within it.
 
     Connected and talk time count as the wallboard does (answered calls, their duration). The
-    disbursed amount is 0.00 until loans exist; the field is in the shape already so dashboards
-    need no change when it fills in.
+    disbursed amount is that of the loans the user sold (the application's agent) disbursed in
+    `period` and not cancelled since.
     """
     times = _time_in_states(period, now or utcnow())
     calls = (
@@ -91,6 +92,16 @@ def agent_report(
         .group_by(LeadEvent.actor_id)
         .subquery()
     )
+    disbursed = (
+        select(
+            Loan.agent_id.label("user_id"),
+            func.count().label("n"),
+            func.sum(Loan.amount).label("amount"),
+        )
+        .where(period.contains(Loan.disbursed_at), Loan.status != "cancelled")
+        .group_by(Loan.agent_id)
+        .subquery()
+    )
     stmt = (
         select(
             User.id,
@@ -103,12 +114,14 @@ def agent_report(
             func.coalesce(calls.c.talk_seconds, 0).label("talk_seconds"),
             func.coalesce(followups.c.n, 0).label("followups"),
             func.coalesce(applications.c.n, 0).label("applications"),
+            disbursed.c.amount.label("disbursed_amount"),
             *(func.coalesce(times.c[state], 0).label(state) for state in AGENT_STATE_TIMES),
         )
         .outerjoin(Team, Team.id == User.team_id)
         .outerjoin(calls, calls.c.user_id == User.id)
         .outerjoin(followups, followups.c.user_id == User.id)
         .outerjoin(applications, applications.c.user_id == User.id)
+        .outerjoin(disbursed, disbursed.c.user_id == User.id)
         .outerjoin(times, times.c.user_id == User.id)
         .where(
             or_(
@@ -116,6 +129,7 @@ def agent_report(
                 calls.c.n > 0,
                 followups.c.n > 0,
                 applications.c.n > 0,
+                disbursed.c.n > 0,
                 times.c.user_id.is_not(None),
             )
         )
@@ -134,7 +148,7 @@ def agent_report(
             talk_seconds=int(row.talk_seconds),
             followups=int(row.followups),
             applications=int(row.applications),
-            disbursed_amount=Decimal("0.00"),
+            disbursed_amount=summed(row.disbursed_amount),
             **{f"{state}_seconds": round(row._mapping[state]) for state in AGENT_STATE_TIMES},
         )
         for row in session.execute(stmt)

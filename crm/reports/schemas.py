@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field
 
 from crm.reports.funnel import Grouping
+from crm.reports.loan_book import Grouping as BookGrouping
 from crm.schemas import QueryArgs, Response
 
 
@@ -89,7 +90,9 @@ class AgentRowOut(Response):
     talk_seconds: int
     followups: int
     applications: int = Field(description="leads this user moved to `applied` in the period")
-    disbursed_amount: Decimal = Field(description="0.00 until loans exist")
+    disbursed_amount: Decimal = Field(
+        description="loans this user sold disbursed in the period, not cancelled"
+    )
     available_seconds: int = Field(description="time in the `available` state in the period")
     dialing_seconds: int
     on_call_seconds: int
@@ -107,9 +110,10 @@ class ChannelRowOut(Response):
     leads: int = Field(description="leads from this source created in the period")
     cost: Decimal = Field(description="leads × the source's cost per lead, CNY")
     applications: int = Field(description="of those leads, how many reached `applied`")
-    disbursed: int
+    disbursed: int = Field(description="loans disbursed to those leads so far, not cancelled")
+    disbursed_amount: Decimal = Field(description="the amount of those loans")
     cost_per_lead: Decimal | None
-    cost_per_disbursed: Decimal | None = Field(description="null when none was disbursed")
+    cost_per_disbursed: Decimal | None = Field(description="cost / disbursed; null without any")
 
 
 class ChannelReportOut(Response):
@@ -134,3 +138,35 @@ class HourlyOut(Response):
     day: date
     timezone: str
     hours: list[HourOut]
+
+
+class LoanBookArgs(QueryArgs):
+    group_by: BookGrouping = "lender"
+    as_of: date | None = Field(
+        None, description="the day the book is read at, in your org's time zone; default today"
+    )
+
+
+class BookGroupOut(Response):
+    key: int | None = Field(description="lender, product or org id; null on the total")
+    label: str | None
+    loans: int = Field(
+        description="loans disbursed by the end of as_of, less those cancelled by then"
+    )
+    active_loans: int = Field(description="of those, the loans still owing principal")
+    disbursed_amount: Decimal
+    balance: Decimal = Field(description="principal still owed (余额)")
+    overdue_principal: Decimal = Field(description="principal of installments unpaid past due")
+    overdue_rate: Decimal | None = Field(description="overdue_principal / balance")
+    m1: Decimal = Field(description="balance of the loans 1-30 days past due (oldest installment)")
+    m2: Decimal = Field(description="… 31-60 days past due")
+    m3: Decimal = Field(description="… 61-90 days past due")
+    m3_plus: Decimal = Field(description="… over 90 days past due")
+
+
+class LoanBookOut(Response):
+    as_of: date
+    timezone: str
+    group_by: BookGrouping
+    groups: list[BookGroupOut]
+    total: BookGroupOut

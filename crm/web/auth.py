@@ -28,6 +28,8 @@ from crm.web.security import (
 bp = Blueprint("web_auth", __name__)
 
 MANAGER_ROLES = frozenset({"admin", "manager", "team_lead", "partner_admin"})
+# roles that neither dial nor manage start where their work is (the console needs calls:dial)
+HOME_BY_ROLE = {"reviewer": "/applications", "finance": "/dashboard"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class WebUser:
 
     def can(self, permission: str) -> bool:
         return self.actor.can(permission)
+
+    def can_any(self, *permissions: str) -> bool:
+        return any(self.actor.can(p) for p in permissions)
 
 
 def _load_user(token: str) -> WebUser:
@@ -105,8 +110,9 @@ def _after_page(response):
     return response
 
 
-def page(permission: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Guard a page: log in first (back here afterwards), then hold `permission` if given."""
+def page(*permissions: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Guard a page: log in first (back here afterwards), then hold one of `permissions` if any
+    are given (the application pages serve both the agent's and the reviewer's side)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -114,7 +120,7 @@ def page(permission: str | None = None) -> Callable[[Callable[..., Any]], Callab
             user = current_user()
             if user is None:
                 return redirect(f"/login?next={request.full_path.rstrip('?')}")
-            if permission and not user.can(permission):
+            if permissions and not user.can_any(*permissions):
                 return render_template(
                     "base.html", page_error=_("You do not have permission to open this page.")
                 ), 403
@@ -131,7 +137,7 @@ def _inject_user() -> dict[str, Any]:
 
 
 def home_path(role: str) -> str:
-    return "/dashboard" if role in MANAGER_ROLES else "/console"
+    return "/dashboard" if role in MANAGER_ROLES else HOME_BY_ROLE.get(role, "/console")
 
 
 def _safe_next(target: str | None) -> str | None:

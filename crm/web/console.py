@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 
 from crm.funnel.stages import TRANSITIONS
 from crm.web.auth import page
@@ -19,5 +19,8 @@ def console():
         "console.html",
         active_nav="console",
         dispositions=DISPOSITIONS,
-        console_data={"transitions": {k: sorted(v) for k, v in TRANSITIONS.items()}},
+        console_data={
+            "transitions": {k: sorted(v) for k, v in TRANSITIONS.items()},
+            "can_match": g.web_user.can("products:read"),
+        },
     )

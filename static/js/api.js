@@ -69,6 +69,7 @@ export const api = {
   get: (path, params) => send('GET', path, { params }),
   post: (path, body) => send('POST', path, { body }),
   patch: (path, body) => send('PATCH', path, { body }),
+  put: (path, body) => send('PUT', path, { body }),
   del: (path) => send('DELETE', path),
   upload: (path, form) => send('POST', path, { form }),
   url: (path, params) => url(path, params).toString(),

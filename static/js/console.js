@@ -6,6 +6,7 @@ import { el, formatTime, toast } from './ui.js';
 import { connectLive } from './socket.js';
 import { agentStateLabels, noticeMessage, refusalMessage } from './console_labels.js';
 import { loadLead, renderLead, renderTimeline } from './console_lead.js';
+import { loadMatches, renderMatchSummary } from './loans_matching.js';
 import { WorkLists } from './console_lists.js';
 import { CallPanel, DispositionForm } from './console_call.js';
 
@@ -56,6 +57,20 @@ function showLead(lead) {
   renderLead($('#lead-card'), lead);
   form.forLead(lead);
   $('#console-main').dataset.hasLead = 'true';
+  if (config.can_match) showMatchSummary(lead.id);
+}
+
+// which products fit the lead on screen; an answer for a lead the agent has left is dropped
+async function showMatchSummary(leadId) {
+  const box = $('#match-summary');
+  try {
+    const matches = await loadMatches(leadId);
+    if (!view.lead || view.lead.id !== leadId) return;
+    renderMatchSummary(box, matches);
+    box.hidden = false;
+  } catch {
+    box.hidden = true;
+  }
 }
 
 function onCallState(data) {

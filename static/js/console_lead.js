@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { t } from './i18n.js';
 import { el, formatMoney, formatTime } from './ui.js';
 import { dispositionLabels, qualificationRows, stageLabels } from './console_labels.js';
+import { applicationStatusLabels } from './loans_labels.js';
 
 export async function loadLead(leadId) {
   const [lead, events, followups] = await Promise.all([
@@ -114,6 +115,7 @@ function eventTitle(event) {
     stage: t('Stage changed'),
     reveal: t('Personal data revealed'),
     updated: t('Edited'),
+    application: t('Application'),
   };
   return titles[event.kind] || event.kind;
 }
@@ -130,8 +132,9 @@ function eventDetail(event, followupsById) {
     if (f && f.next_followup_at) parts.push(`${t('Next follow-up')} ${formatTime(f.next_followup_at)}`);
     return parts.filter(Boolean).join(' · ');
   }
-  if (event.kind === 'stage') {
-    const move = `${stages[d.from] || d.from} → ${stages[d.to] || d.to}`;
+  if (event.kind === 'stage' || event.kind === 'application') {
+    const labels = event.kind === 'stage' ? stages : applicationStatusLabels();
+    const move = [d.from && (labels[d.from] || d.from), labels[d.to] || d.to].filter(Boolean).join(' → ');
     return d.reason ? `${move} (${d.reason})` : move;
   }
   if (event.kind === 'created') return d.source || '';

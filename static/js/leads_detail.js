@@ -1,13 +1,16 @@
-// One lead: its card, edit form, reveal with a purpose (audited), follow-ups and timeline.
+// One lead: its card, edit form, reveal with a purpose (audited), follow-ups and timeline, and
+// its loans side (matching, applying, applications and loans: loans_lead.js).
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { el, formatTime, pageData, showError, toast } from './ui.js';
+import { el, formatTime, pageData, shanghaiIso, showError, toast } from './ui.js';
 import { loadLead, renderLead, renderTimeline } from './console_lead.js';
+import { initLeadLoans } from './loans_lead.js';
 
 const $ = (selector) => document.querySelector(selector);
 const config = pageData('lead-page');
 const leadId = config.lead_id;
 const editForm = $('#edit-form');
+const refreshLoans = initLeadLoans(leadId, config);
 
 function channelLabels() {
   return { call: t('Phone call'), sms: t('SMS'), wechat: t('WeChat'), visit: t('Visit'), other: t('Other') };
@@ -25,6 +28,7 @@ async function refresh() {
   renderTimeline($('#timeline'), data.events, data.followups);
   renderFollowups(data.followups);
   if (editForm) fillEditForm(data.lead);
+  refreshLoans(data.lead);
 }
 
 function renderFollowups(followups) {
@@ -55,7 +59,7 @@ function editBody() {
     const raw = input.value.trim();
     let value = raw === '' ? null : raw;
     if (value !== null && input.dataset.kind === 'bool') value = value === 'true';
-    if (value !== null && input.name === 'term_months') value = Number(value);
+    if (value !== null && (input.name === 'term_months' || input.dataset.kind === 'int')) value = Number(value);
     if (input.name.startsWith('q.')) {
       if (value !== null) body.qualifications[input.name.slice(2)] = value;
     } else {
@@ -75,11 +79,6 @@ async function saveEdit(event) {
   } catch (error) {
     showError(error, $('#edit-error'));
   }
-}
-
-// datetime-local has no zone: the agent means Beijing time
-function shanghaiIso(local) {
-  return local ? `${local.length === 16 ? `${local}:00` : local}+08:00` : null;
 }
 
 async function addFollowup(event) {

@@ -37,21 +37,67 @@ export function formatTime(value, { date = true, seconds = false } = {}) {
   return new Intl.DateTimeFormat(currentLang(), options).format(new Date(value));
 }
 
+// datetime-local has no zone: the user means Beijing time
+export function shanghaiIso(local) {
+  return local ? `${local.length === 16 ? `${local}:00` : local}+08:00` : null;
+}
+
+// Now in Beijing as a datetime-local value, to the minute (so never in the future)
+export function shanghaiNowLocal() {
+  const options = { timeZone: TIMEZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false };
+  return new Intl.DateTimeFormat('sv-SE', options).format(new Date()).replace(' ', 'T');
+}
+
 export function formatMoney(value) {
   if (value === null || value === undefined || value === '') return '';
   return new Intl.NumberFormat(currentLang(), { style: 'currency', currency: 'CNY' }).format(Number(value));
 }
 
-// The API's messages are English; the common refusals get the page's language.
+// A rate sent as a fraction ("0.2014") as a percentage: 20.14%
+export function formatPercent(value, digits = 2) {
+  if (value === null || value === undefined || value === '') return '';
+  return `${(Number(value) * 100).toFixed(digits)}%`;
+}
+
+// The API's messages are English; the common refusals get the page's language, some with the
+// figures the refusal names (details).
 function errorText(error) {
+  const d = error.details || {};
   const known = {
-    not_found: t('Not found, or not visible to your org.'),
-    forbidden: t('You do not have permission for this.'),
-    csrf_failed: t('The page is out of date; reload it and try again.'),
-    validation_error: t('Some fields are missing or invalid.'),
-    internal_error: t('Something went wrong.'),
+    not_found: () => t('Not found, or not visible to your org.'),
+    forbidden: () => t('You do not have permission for this.'),
+    csrf_failed: () => t('The page is out of date; reload it and try again.'),
+    validation_error: () => t('Some fields are missing or invalid.'),
+    internal_error: () => t('Something went wrong.'),
+    ...loanErrors(d),
   };
-  return known[error.code] || error.message || t('Something went wrong.');
+  const describe = known[error.code];
+  return describe ? describe() : error.message || t('Something went wrong.');
+}
+
+function loanErrors(d) {
+  const range = { min: d.min, max: d.max };
+  return {
+    apr_over_cap: () => t('The all-in APR %(apr)s is above the legal cap of %(cap)s: refused.', { apr: formatPercent(d.apr), cap: formatPercent(d.apr_cap, 0) }),
+    amount_out_of_range: () => t('The amount must be between %(min)s and %(max)s for this product.', { min: formatMoney(d.min), max: formatMoney(d.max) }),
+    term_out_of_range: () => t('The term must be between %(min)s and %(max)s months for this product.', range),
+    rate_out_of_range: () => t('The interest rate must be between %(min)s and %(max)s for this product.', { min: formatPercent(d.min), max: formatPercent(d.max) }),
+    overpayment: () => t('The payment is more than the %(outstanding)s still owed on this loan.', { outstanding: formatMoney(d.outstanding) }),
+    invalid_amount: () => t('The amount must be above 0.'),
+    invalid_disbursed_amount: () => t('The amount paid out must be above 0 and at most the approved %(approved)s.', { approved: formatMoney(d.approved) }),
+    disbursed_in_future: () => t('The date cannot be in the future.'),
+    paid_in_future: () => t('The date cannot be in the future.'),
+    unsupported_file_type: () => t('Only PDF, JPEG, PNG or WEBP files can be uploaded.'),
+    file_too_large: () => t('The file is larger than 10 MB.'),
+    empty_file: () => t('The file is empty.'),
+    application_locked: () => t('The application cannot be changed in its current status.'),
+    invalid_application_transition: () => t('This step is not possible in the current status; reload the page.'),
+    invalid_loan_terms: () => t('These terms do not make a loan: the fees take the whole amount, or a value is invalid.'),
+    no_contract: () => t('Generate the contract before it is signed.'),
+    product_inactive: () => t('This product is switched off; choose another.'),
+    duplicate_lender: () => t('A lender of that name exists already.'),
+    duplicate_product: () => t('This lender has a product of that name already.'),
+  };
 }
 
 // Shows an API error next to the form that caused it, or as a toast.
@@ -62,6 +108,20 @@ export function showError(error, target) {
     target.hidden = false;
   } else {
     toast(message, 'error');
+  }
+}
+
+// One API call made by a form or a button: `errorBox` is hidden first and shows the refusal; a
+// toast says `success` when it worked. The API's answer, or null when it was refused.
+export async function attempt(call, errorBox, success) {
+  errorBox.hidden = true;
+  try {
+    const answer = await call();
+    if (success) toast(success, 'success');
+    return answer;
+  } catch (error) {
+    showError(error, errorBox);
+    return null;
   }
 }
 
@@ -88,6 +148,22 @@ export function watchJob(jobId, element, { interval = 700 } = {}) {
     };
     poll();
   });
+}
+
+// Puts `rows` (tr elements) in a data_table's body, or one row saying `empty` when there are none
+export function fillTable(table, rows, columns, empty = t('Nothing here yet.')) {
+  const tbody = table.querySelector('tbody');
+  tbody.replaceChildren(...rows);
+  if (!rows.length) tbody.append(el('tr', {}, el('td', { colspan: columns, class: 'empty' }, empty)));
+}
+
+// Fills the pager macro (templates/macros/ui.html): the total in words, page N of M, the buttons
+export function showPager({ page, total, perPage, totalText }) {
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  document.getElementById('total').textContent = totalText;
+  document.getElementById('page-number').textContent = t('Page %(page)s of %(pages)s', { page, pages });
+  document.getElementById('prev-page').disabled = page <= 1;
+  document.getElementById('next-page').disabled = page >= pages;
 }
 
 // Reads a <script type="application/json" id="..."> data block rendered by the page.

@@ -49,7 +49,8 @@ def test_partner_admin_sees_and_manages_only_their_org(login_page):
     orgs = set(browsed.page.locator("#users-table tbody tr td:nth-child(3)").all_inner_texts())
     assert orgs == {"深圳城市合伙人"}
     roles = browsed.page.locator("#create-form select[name=role] option").all_inner_texts()
-    assert sorted(roles) == sorted(["组长", "合伙人电销"])
+    # a partner office reviews its own applications: its admin may add reviewers
+    assert sorted(roles) == sorted(["组长", "合伙人电销", "审核员"])
     assert browsed.page.locator("#create-form select[name=org_id] option").all_inner_texts() == [
         "深圳城市合伙人"
     ]

@@ -217,3 +217,45 @@ def test_disbursing_more_than_approved_or_in_the_future_is_refused(client, auth,
 def _stage(lead_id: int) -> str:
     with db.unit_of_work(SYSTEM) as session:
         return session.scalar(select(Lead.stage).where(Lead.id == lead_id))
+
+
+def test_an_application_for_a_product_the_lead_fails_is_refused_with_the_reasons(
+    client, auth, make, hq, admin
+):
+    lender = make_lender(client, admin)
+    house = make_product(client, admin, lender, name="房抵贷", rules={"requires_house": True})
+    agent = make.user("agent", org=hq)
+    lead = make.lead(org=hq, owner=agent, qualifications={"house": "none"})
+    refused = client.post(
+        "/api/v1/applications",
+        json={
+            "lead_id": lead.id,
+            "product_id": house["id"],
+            "amount": "50000.00",
+            "term_months": 12,
+            "service_fee": "0",
+        },
+        headers=auth.headers_for(agent.username),
+    )
+    assert refused.status_code == 422
+    assert refused.json["error"]["code"] == "not_eligible"
+    assert [r["rule"] for r in refused.json["error"]["details"]["exclusions"]] == ["house"]
+
+
+def test_a_reviewer_opens_the_leads_under_review_and_finance_the_application_it_pays(
+    client, auth, make, hq, admin
+):
+    product = make_product(client, admin, make_lender(client, admin))
+    agent = make.user("agent", org=hq)
+    agent_h = auth.headers_for(agent.username)
+    reviewer = auth.login("reviewer", org=hq)
+    finance = auth.login("finance", org=hq)
+    submitted_lead = make.lead(org=hq, owner=agent)
+    other_lead = make.lead(org=hq, owner=agent)
+    app = apply(client, agent_h, submitted_lead.id, product["id"])
+    post(client, agent_h, f"/applications/{app['id']}/submit")
+
+    assert client.get(f"/api/v1/leads/{submitted_lead.id}", headers=reviewer).status_code == 200
+    assert client.get(f"/api/v1/leads/{other_lead.id}", headers=reviewer).status_code == 404
+    assert client.get(f"/api/v1/applications/{app['id']}", headers=finance).status_code == 200
+    assert client.get(f"/api/v1/leads/{other_lead.id}", headers=finance).status_code == 403

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from crm.extensions import db
 from crm.followups.models import Followup
 from crm.leads.models import LeadEvent, LeadSource
 from dialer.models import Call
+from tests.loan_rows import Due, make_lender, make_loan
 
 # October 2026 in Beijing; every lead of a test is created inside it unless it tests the edges.
 FROM, TO = "2026-10-01T00:00:00+08:00", "2026-11-01T00:00:00+08:00"
@@ -231,8 +232,21 @@ def test_channel_cost_is_leads_times_each_orgs_price_in_decimal(client, make, au
         LeadSource(org_id=partner.id, name="百度", cost_per_lead=Decimal("20.10")),
         LeadSource(org_id=hq.id, name="抖音", cost_per_lead=Decimal("0.10")),
     )
-    for org, rank in ((hq, 5), (hq, 3), (hq, 0), (partner, 5)):
-        make.lead(org=org, source="百度", reached_rank=rank, created_at=IN_OCTOBER)
+    products = {org.id: make_lender(org)[1] for org in (hq, partner)}
+    for org, rank, loan in (
+        (hq, 5, "30000.00"),
+        (hq, 3, None),
+        (hq, 0, None),
+        (partner, 5, "20000.55"),
+    ):
+        lead = make.lead(org=org, source="百度", reached_rank=rank, created_at=IN_OCTOBER)
+        if loan:  # disbursed: the channel counts the loans
+            make_loan(
+                lead,
+                products[org.id],
+                [Due(date(2027, 1, 1), Decimal(loan))],
+                disbursed_at=IN_OCTOBER,
+            )
     for _ in range(3):
         make.lead(org=hq, source="抖音", created_at=IN_OCTOBER)
     make.lead(org=hq, source="转介绍", reached_rank=3, created_at=IN_OCTOBER)
@@ -245,6 +259,7 @@ def test_channel_cost_is_leads_times_each_orgs_price_in_decimal(client, make, au
             "cost": "57.15",
             "applications": 3,
             "disbursed": 2,
+            "disbursed_amount": "50000.55",
             "cost_per_lead": "14.29",
             "cost_per_disbursed": "28.58",
         },
@@ -254,6 +269,7 @@ def test_channel_cost_is_leads_times_each_orgs_price_in_decimal(client, make, au
             "cost": "0.30",
             "applications": 0,
             "disbursed": 0,
+            "disbursed_amount": "0.00",
             "cost_per_lead": "0.10",
             "cost_per_disbursed": None,
         },
@@ -263,6 +279,7 @@ def test_channel_cost_is_leads_times_each_orgs_price_in_decimal(client, make, au
             "cost": "0.00",
             "applications": 1,
             "disbursed": 0,
+            "disbursed_amount": "0.00",
             "cost_per_lead": "0.00",
             "cost_per_disbursed": None,
         },

@@ -56,6 +56,8 @@ def test_every_periodic_job_names_an_importable_function_and_a_declared_queue():
     intervals = {job.func: job.interval for job in SCHEDULE}
     assert intervals["workers.jobs.recycle.run"] == timedelta(hours=1)
     assert intervals["workers.jobs.escalate.run"] == timedelta(minutes=10)
+    # each org's repayment reminders go out within the hour its calling hours open
+    assert intervals["workers.jobs.loan_reminders.run"] == timedelta(hours=1)
 
 
 def test_a_periodic_job_has_an_interval_or_a_cron_line():
