@@ -17,6 +17,7 @@ from crm.errors import Forbidden
 from crm.leads.models import FUNNEL, Lead, LeadSource
 from crm.loans.models import Loan
 from crm.orgs.models import Org, Team, User
+from crm.reports.channel_economics import Economics, TeamEconomics, by_source, by_team, roi
 from crm.reports.funnel_daily import FunnelDaily, midnight, whole_days
 from crm.reports.service import Period, money, per, rate, summed
 
@@ -74,12 +75,16 @@ class ChannelRow:
     disbursed_amount: Decimal
     cost_per_lead: Decimal | None
     cost_per_disbursed: Decimal | None
+    revenue: Decimal
+    commission_cost: Decimal
+    roi: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelReport:
     period: Period
     channels: list[ChannelRow]
+    teams: list[TeamEconomics]
 
 
 def funnel_report(
@@ -106,7 +111,9 @@ def funnel_report(
 
 def channel_report(session: Session, actor: Actor, period: Period) -> ChannelReport:
     """Per source: leads created in `period`, what they cost, how many applied, and the loans
-    disbursed to them so far (whenever that was; cancelled ones left out).
+    disbursed to them so far (whenever that was; cancelled ones left out), with the fees those
+    loans brought in, the commission paid on them and the return on both costs; and the same
+    money per team.
 
     Cost is leads × the source's cost per lead in each org (HQ sees a source priced differently
     by two orgs as one channel); a source nobody priced costs 0.
@@ -128,9 +135,11 @@ def channel_report(session: Session, actor: Actor, period: Period) -> ChannelRep
         tally.cost += counts[0] * (prices.get((org_id, source)) or Decimal(0))
         tally.applications += counts[APPLIED]
     loans = _cohort_loans(session, period)
+    economics = by_source(session, period)
     channels = []
     for source, t in tallies.items():
         disbursed, amount = loans.get(source, (0, 0))
+        money_in = economics.get(source, Economics(money(Decimal(0)), money(Decimal(0))))
         channels.append(
             ChannelRow(
                 source=source,
@@ -141,10 +150,13 @@ def channel_report(session: Session, actor: Actor, period: Period) -> ChannelRep
                 disbursed_amount=summed(amount),
                 cost_per_lead=per(t.cost, t.leads),
                 cost_per_disbursed=per(t.cost, disbursed),
+                revenue=money_in.revenue,
+                commission_cost=money_in.commission,
+                roi=roi(money_in.revenue, money(t.cost) + money_in.commission),
             )
         )
     channels.sort(key=lambda c: (-c.leads, c.source))
-    return ChannelReport(period, channels)
+    return ChannelReport(period, channels, by_team(session, period))
 
 
 @dataclass

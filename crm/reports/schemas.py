@@ -114,11 +114,28 @@ class ChannelRowOut(Response):
     disbursed_amount: Decimal = Field(description="the amount of those loans")
     cost_per_lead: Decimal | None
     cost_per_disbursed: Decimal | None = Field(description="cost / disbursed; null without any")
+    revenue: Decimal = Field(description="service fees + channel fees of those loans")
+    commission_cost: Decimal = Field(
+        description="commission stated on those loans, net of clawbacks"
+    )
+    roi: Decimal | None = Field(
+        description="(revenue - cost - commission) / (cost + commission); null without cost"
+    )
+
+
+class TeamEconomicsOut(Response):
+    team_id: int | None = Field(description="the seller's team when the loan was paid out")
+    team: str | None
+    disbursed: int
+    disbursed_amount: Decimal
+    revenue: Decimal
+    commission: Decimal
 
 
 class ChannelReportOut(Response):
     period: PeriodOut
     channels: list[ChannelRowOut]
+    teams: list[TeamEconomicsOut] = Field(description="the same cohort's loans per team")
 
 
 class HourlyArgs(QueryArgs):

@@ -55,8 +55,8 @@ class World:
     october_loan: Loan
 
 
-def loan(make, org, product, agent, lead_user, amount, service, channel, when) -> Loan:
-    lead = make.lead(org=org, owner=agent)
+def loan(make, org, product, agent, team, amount, service, channel, when) -> Loan:
+    lead = make.lead(org=org, owner=agent, source="百度", created_at=when.replace(day=1))
     row, _ = make_loan(lead, product, [Due(date(2027, 1, 1), Decimal(amount))], agent=agent)
     with db.unit_of_work(SYSTEM) as session:
         session.execute(
@@ -66,7 +66,8 @@ def loan(make, org, product, agent, lead_user, amount, service, channel, when) -
                 service_fee=Decimal(service),
                 channel_fee=Decimal(channel),
                 disbursed_at=when,
-                team_lead_id=lead_user.id,
+                team_id=team.id,
+                team_lead_id=team.lead_user_id,
             )
         )
     return row
@@ -79,13 +80,15 @@ def world(make, auth) -> World:
     l2 = make.user("team_lead", org=partner)
     a1, a2 = make.user("agent", org=hq), make.user("agent", org=hq)
     a3 = make.user("partner_agent", org=partner)
+    hq_team = make.team(org=hq, name="北京一组", lead_user_id=l1.id)
+    sz_team = make.team(org=partner, name="深圳一组", lead_user_id=l2.id)
     _, hq_product = make_lender(hq)
     _, partner_product = make_lender(partner, "深圳农商行")
-    loan(make, hq, hq_product, a1, l1, "60000", "1200", "600", at(3))
-    loan(make, hq, hq_product, a1, l1, "80000", "1600", "800", at(20))
-    loan(make, hq, hq_product, a2, l1, "50000", "1000", "500", at(10))
-    loan(make, partner, partner_product, a3, l2, "30000", "900", "300", at(15))
-    october = loan(make, hq, hq_product, a2, l1, "20000", "400", "200", at(20, month=10))
+    loan(make, hq, hq_product, a1, hq_team, "60000", "1200", "600", at(3))
+    loan(make, hq, hq_product, a1, hq_team, "80000", "1600", "800", at(20))
+    loan(make, hq, hq_product, a2, hq_team, "50000", "1000", "500", at(10))
+    loan(make, partner, partner_product, a3, sz_team, "30000", "900", "300", at(15))
+    october = loan(make, hq, hq_product, a2, hq_team, "20000", "400", "200", at(20, month=10))
     finance = auth.login("finance", org=hq)
     return World(finance, a1, a2, a3, l1, l2, partner, hq, october)
 
@@ -270,3 +273,19 @@ def test_a_month_not_over_is_not_settled(client, world):
     refused = client.post("/api/v1/settlements", json={"period": this_month}, headers=world.finance)
     assert refused.status_code == 422
     assert refused.json["error"]["code"] == "period_not_over"
+
+
+def test_the_channel_report_counts_fee_revenue_and_commission_per_channel_and_team(client, world):
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    settle(client, world.finance, "2026-11")
+    report = client.get(
+        "/api/v1/reports/channels?from=2026-11-01&to=2026-12-01", headers=world.finance
+    ).json
+    (baidu,) = report["channels"]
+    # the four November loans' fees, and every line stated on them (whole mode)
+    assert (baidu["revenue"], baidu["commission_cost"]) == ("6900.00", "1815.00")
+    teams = {t["team"]: (t["disbursed"], t["revenue"], t["commission"]) for t in report["teams"]}
+    assert teams == {
+        "北京一组": (3, "5700.00", "1275.00"),
+        "深圳一组": (1, "1200.00", "540.00"),
+    }

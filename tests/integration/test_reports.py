@@ -262,6 +262,10 @@ def test_channel_cost_is_leads_times_each_orgs_price_in_decimal(client, make, au
             "disbursed_amount": "50000.55",
             "cost_per_lead": "14.29",
             "cost_per_disbursed": "28.58",
+            # these loans carry no fees and no commission: the leads' cost is all lost
+            "revenue": "0.00",
+            "commission_cost": "0.00",
+            "roi": "-1.0000",
         },
         {
             "source": "抖音",
@@ -272,6 +276,9 @@ def test_channel_cost_is_leads_times_each_orgs_price_in_decimal(client, make, au
             "disbursed_amount": "0.00",
             "cost_per_lead": "0.10",
             "cost_per_disbursed": None,
+            "revenue": "0.00",
+            "commission_cost": "0.00",
+            "roi": "-1.0000",
         },
         {
             "source": "转介绍",
@@ -282,6 +289,9 @@ def test_channel_cost_is_leads_times_each_orgs_price_in_decimal(client, make, au
             "disbursed_amount": "0.00",
             "cost_per_lead": "0.00",
             "cost_per_disbursed": None,
+            "revenue": "0.00",
+            "commission_cost": "0.00",
+            "roi": None,
         },
     ]
 
