@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from crm.auth.actor import Actor
+from crm.db import after_commit
 from crm.extensions import runtime
 from crm.http import ApiBlueprint, file_response
 from crm.loans import applications, contracts, documents, views
@@ -168,8 +169,20 @@ def download_document(session: Session, actor: Actor, application_id: int, docum
     permission="applications:write",
 )
 def generate_contract(session: Session, actor: Actor, application_id: int):
-    """Generate the next contract version (HTML and PDF) with the APR and every fee disclosed."""
-    return contracts.generate(session, actor, runtime.documents, runtime.vault, application_id)
+    """Generate the next contract version (HTML, then its PDF in a job) with the APR and every
+    fee disclosed."""
+    contract = contracts.generate(session, actor, runtime.documents, runtime.vault, application_id)
+    after_commit(
+        session,
+        lambda: runtime.jobs.enqueue(
+            "workers.jobs.render_contract.run",
+            contract.id,
+            org_id=contract.org_id,
+            user_id=actor.user_id,
+            description=f"render contract {contract.contract_no}",
+        ),
+    )
+    return contract
 
 
 @bp.endpoint(
@@ -197,6 +210,8 @@ def download_contract(
     fmt: Literal["pdf", "html"],
 ):
     """A contract version as PDF or HTML; audited, since it names the borrower."""
-    found = contracts.download(session, actor, runtime.documents, application_id, version, fmt)
+    found = contracts.download(
+        session, actor, runtime.documents, runtime.vault, application_id, version, fmt
+    )
     name = f"{found.contract.contract_no}.{fmt}"
     return file_response(found.content, found.mime, name, inline=fmt == "html")

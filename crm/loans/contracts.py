@@ -31,6 +31,8 @@ DEFAULT_CONSENT = (
     "居间服务方已明示全部收费项目，除本合同列明的费用外不另行收取任何费用。"
     "借款人同意居间服务方为办理本次借款处理其个人信息，并可随时撤回该同意。"
 )
+# a contract whose PDF is not rendered yet (see ensure_pdf)
+PDF_PENDING = ""
 _BASIS_TEXT = {
     "upfront_rate": "按借款金额 {pct} 于放款时一次性收取",
     "upfront_fixed": "放款时一次性收取",
@@ -91,8 +93,6 @@ def generate(
     version = previous.version + 1 if previous else 1
     data = _contract_data(session, vault, application, version, template, now)
     html = render.render_html(data, template.body if template else None)
-    pdf = render.render_pdf(html)
-    key = storage_key(application.org_id, application.id, ".pdf")
     contract = Contract(
         org_id=application.org_id,
         application_id=application.id,
@@ -100,18 +100,37 @@ def generate(
         contract_no=data.contract_no,
         template_id=template.id if template else None,
         terms=_terms(data),
-        html=html,
+        # it names the borrower: encrypted at rest like the lead's own name
+        html=vault.cipher.encrypt(html, _html_field(data.contract_no)),
         html_sha256=render.sha256_hex(html.encode()),
-        pdf_key=key,
-        pdf_sha256=render.sha256_hex(pdf),
+        pdf_key=storage_key(application.org_id, application.id, ".pdf"),
+        pdf_sha256=PDF_PENDING,
         created_by=actor.user_id,
         created_at=now,
     )
     session.add(contract)
     session.flush()
-    storage.put(key, pdf)
-    after_rollback(session, lambda: storage.delete(key))
     return contract
+
+
+def contract_html(vault: PiiVault, contract: Contract) -> str:
+    return vault.cipher.decrypt(contract.html, _html_field(contract.contract_no))
+
+
+def ensure_pdf(
+    session: Session, storage: DocumentStorage, vault: PiiVault, contract: Contract
+) -> bytes:
+    """The contract's PDF, rendered from its stored HTML the first time it is needed (by the
+    job queued when it was generated, or by a download that came first): rendering takes
+    0.5-3 s, which no request that generates a contract should wait for. Rendered once, then
+    kept with its hash."""
+    if contract.pdf_sha256 != PDF_PENDING:
+        return storage.get(contract.pdf_key)
+    pdf = render.render_pdf(contract_html(vault, contract))
+    storage.put(contract.pdf_key, pdf)
+    after_rollback(session, lambda: storage.delete(contract.pdf_key))
+    contract.pdf_sha256 = render.sha256_hex(pdf)
+    return pdf
 
 
 def sign(
@@ -143,6 +162,7 @@ def download(
     session: Session,
     actor: Actor,
     storage: DocumentStorage,
+    vault: PiiVault,
     application_id: int,
     version: int,
     kind: str,
@@ -167,8 +187,13 @@ def download(
         details={"application_id": application.id, "version": version, "format": kind},
     )
     if kind == "html":
-        return ContractFile(contract, contract.html.encode(), "text/html; charset=utf-8")
-    return ContractFile(contract, storage.get(contract.pdf_key), "application/pdf")
+        html = contract_html(vault, contract)
+        return ContractFile(contract, html.encode(), "text/html; charset=utf-8")
+    return ContractFile(contract, ensure_pdf(session, storage, vault, contract), "application/pdf")
+
+
+def _html_field(contract_no: str) -> str:
+    return f"contract.html:{contract_no}"
 
 
 def _latest(session: Session, application_id: int) -> Contract | None:

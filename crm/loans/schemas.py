@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 
 from crm.loans.eligibility import ProductRules
 from crm.loans.fees import FEE_BASES
@@ -255,11 +255,16 @@ class ContractOut(Response):
     version: int
     contract_no: str
     html_sha256: str
-    pdf_sha256: str
+    pdf_sha256: str | None = Field(description="null until the PDF is rendered (a moment)")
     created_at: datetime
     signed_at: datetime | None
     signed_ip: str | None
     sign_method: str | None
+
+    @field_validator("pdf_sha256")
+    @classmethod
+    def _pending(cls, value: str | None) -> str | None:
+        return value or None
 
 
 class SignContract(RequestBody):

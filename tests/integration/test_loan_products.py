@@ -157,7 +157,7 @@ def test_a_contract_is_versioned_never_overwritten_and_uses_the_org_template(
     assert template.status_code == 201, template.json
     second = post(client, agent_h, f"/applications/{app['id']}/contract").json
     assert (first["version"], second["version"]) == (1, 2)
-    assert first["pdf_sha256"] != second["pdf_sha256"]
+    assert first["html_sha256"] != second["html_sha256"]
     html = client.get(f"/api/v1/applications/{app['id']}/contracts/2.html", headers=agent_h)
     assert "本机构特别约定" in html.get_data(as_text=True)
     with db.unit_of_work(SYSTEM) as session:
@@ -165,6 +165,10 @@ def test_a_contract_is_versioned_never_overwritten_and_uses_the_org_template(
             select(Contract).where(Contract.application_id == app["id"]).order_by(Contract.version)
         ).all()
         assert [c.html_sha256 for c in rows] == [first["html_sha256"], second["html_sha256"]]
+        # each PDF was rendered once by its job, and kept with its own hash
+        assert all(c.pdf_sha256 for c in rows) and rows[0].pdf_sha256 != rows[1].pdf_sha256
+        # the contract names the borrower: its stored HTML is ciphertext
+        assert "本机构特别约定" not in rows[1].html and "张三" not in rows[0].html
 
     signed = post(client, agent_h, f"/applications/{app['id']}/contract/sign", {"method": "video"})
     assert signed.json["version"] == 2 and signed.json["sign_method"] == "video"
