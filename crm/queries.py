@@ -25,6 +25,16 @@ def get_visible(session: Session, model: type[M], object_id: int, what: str) -> 
     return obj
 
 
+def get_one(session: Session, stmt: Select, what: str, *, for_update: bool = False) -> Any:
+    """The one row `stmt` selects (already filtered to what the actor may see), or 404."""
+    if for_update:
+        stmt = stmt.with_for_update()
+    obj = session.scalars(stmt).one_or_none()
+    if obj is None:
+        raise NotFound(what)
+    return obj
+
+
 def paginate(
     session: Session, stmt: Select, args: PageArgs, count_cap: int | None = None
 ) -> PageResult:

@@ -26,7 +26,7 @@ from crm.db import after_commit, utcnow
 from crm.errors import DomainError, NotFound
 from crm.orgs.models import Org, User
 from crm.pools.ownership import parse_settings
-from crm.queries import get_visible, paginate
+from crm.queries import get_one, get_visible, paginate
 from crm.schemas import PageResult
 from crm.tenancy import ALL_ORGS
 
@@ -167,12 +167,8 @@ def list_statements(session: Session, actor: Actor, f: StatementFilters) -> Page
 
 
 def get_statement(session: Session, actor: Actor, statement_id: int) -> Statement:
-    statement = session.scalars(
-        select(Statement).where(Statement.id == statement_id, *visible_statements(actor))
-    ).one_or_none()
-    if statement is None:
-        raise NotFound("statement")
-    return statement
+    stmt = select(Statement).where(Statement.id == statement_id, *visible_statements(actor))
+    return get_one(session, stmt, "statement")
 
 
 def payee_names(session: Session, statements: list[Statement]) -> dict[str, str]:

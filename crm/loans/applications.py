@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.compliance.pii import PiiVault
 from crm.db import utcnow
-from crm.errors import DomainError, Forbidden, NotFound
+from crm.errors import DomainError, Forbidden
 from crm.followups.service import ensure_may_work
 from crm.funnel.stages import advance_to, change_stage
 from crm.leads.models import Lead
@@ -30,7 +30,7 @@ from crm.loans.products import check_apr_cap, get_usable_product, lender_fees, p
 from crm.loans.schemas import ApplicationFilters, NewApplication, UpdateApplication
 from crm.orgs.models import Org, User
 from crm.pools.ownership import org_settings
-from crm.queries import paginate
+from crm.queries import get_one, paginate
 from crm.schemas import PageResult
 from crm.tenancy import ALL_ORGS
 
@@ -72,10 +72,21 @@ def application_fees(product: Product, service_fee: Decimal) -> list[Fee]:
 
 
 def application_quote(
-    product: Product, amount: Decimal, term: int, rate: Decimal, service_fee: Decimal, start: date
+    product: Product, application: Application, start: date, amount: Decimal | None = None
 ) -> Quote:
-    fees = application_fees(product, service_fee)
-    return priced(lambda: quote(amount, term, rate, product.repayment_method, fees, start))
+    """The application's schedule and APR from `start`, for its amount or (a payout of less
+    than approved) `amount`."""
+    fees = application_fees(product, application.service_fee)
+    return priced(
+        lambda: quote(
+            application.amount if amount is None else amount,
+            application.term_months,
+            application.annual_rate,
+            product.repayment_method,
+            fees,
+            start,
+        )
+    )
 
 
 def create_application(
@@ -211,12 +222,7 @@ def get_application(
     session: Session, actor: Actor, application_id: int, *, for_update: bool = False
 ) -> Application:
     stmt = select(Application).where(Application.id == application_id, *visibility(actor))
-    if for_update:
-        stmt = stmt.with_for_update()
-    application = session.scalars(stmt).one_or_none()
-    if application is None:
-        raise NotFound("application")
-    return application
+    return get_one(session, stmt, "application", for_update=for_update)
 
 
 def visibility(actor: Actor) -> list:
@@ -281,14 +287,7 @@ def _price(session: Session, application: Application, product: Product) -> None
     _within(application.amount, product.min_amount, product.max_amount, "amount")
     _within(application.term_months, product.min_term_months, product.max_term_months, "term")
     _within(application.annual_rate, product.apr_min, product.apr_max, "rate")
-    q = application_quote(
-        product,
-        application.amount,
-        application.term_months,
-        application.annual_rate,
-        application.service_fee,
-        _QUOTE_START,
-    )
+    q = application_quote(product, application, _QUOTE_START)
     check_apr_cap(q.apr, org_settings(session, application.org_id), "application")
     application.apr, application.effective_rate = q.apr, q.effective_rate
 

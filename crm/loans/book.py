@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.db import utcnow
-from crm.errors import DomainError, NotFound
+from crm.errors import DomainError
 from crm.funnel.stages import advance_to
 from crm.leads.models import Lead
 from crm.leads.service import add_event
@@ -22,7 +22,7 @@ from crm.loans.models import Installment, Loan, Repayment
 from crm.loans.products import check_apr_cap, get_usable_product
 from crm.orgs.models import Team, User
 from crm.pools.ownership import org_settings
-from crm.queries import paginate
+from crm.queries import get_one, paginate
 from crm.schemas import PageArgs, PageResult
 from crm.tenancy import ALL_ORGS
 
@@ -89,10 +89,7 @@ def disburse(
     product, _ = get_usable_product(session, application.org_id, application.product_id)
     settings = org_settings(session, application.org_id)
     start = disbursed_at.astimezone(ZoneInfo(settings.timezone)).date()
-    q = application_quote(
-        product, amount, application.term_months, application.annual_rate,
-        application.service_fee, start,
-    )  # fmt: skip
+    q = application_quote(product, application, start, amount)
     check_apr_cap(q.apr, settings, "loan")
     team_id, team_lead_id = _hierarchy(session, application.agent_id)
     loan = Loan(
@@ -245,12 +242,7 @@ def repay(
 
 def get_loan(session: Session, actor: Actor, loan_id: int, *, for_update: bool = False) -> Loan:
     stmt = select(Loan).where(Loan.id == loan_id, *visibility(actor))
-    if for_update:
-        stmt = stmt.with_for_update()
-    loan = session.scalars(stmt).one_or_none()
-    if loan is None:
-        raise NotFound("loan")
-    return loan
+    return get_one(session, stmt, "loan", for_update=for_update)
 
 
 def visibility(actor: Actor) -> list:

@@ -218,14 +218,7 @@ def _contract_data(
     org = session.get(Org, application.org_id)
     lender = session.get(Lender, product.lender_id)
     start = now.astimezone(ZoneInfo(org_settings(session, application.org_id).timezone)).date()
-    q = application_quote(
-        product,
-        application.amount,
-        application.term_months,
-        application.annual_rate,
-        application.service_fee,
-        start,
-    )
+    q = application_quote(product, application, start)
     fees = application_fees(product, application.service_fee)
     return render.ContractData(
         contract_no=f"LL{application.org_id:04d}{application.id:08d}-{version}",

@@ -88,14 +88,7 @@ def application_detail(session: Session, actor: Actor, application: Application)
     """One application with its documents, contract versions and the schedule it would have."""
     view = application_views(session, actor, [application])[0]
     product, _ = get_usable_product(session, application.org_id, application.product_id)
-    q = application_quote(
-        product,
-        application.amount,
-        application.term_months,
-        application.annual_rate,
-        application.service_fee,
-        book.org_today(session, application.org_id),
-    )
+    q = application_quote(product, application, book.org_today(session, application.org_id))
     view.extra = {
         "documents": documents.list_documents(session, application.id),
         "contracts": contracts.list_contracts(session, application.id),
