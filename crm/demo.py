@@ -1,6 +1,6 @@
 """Demo data for the embedded mode: headquarters and two city partners with teams, a user of
-every role, a few hundred leads whose phone numbers belong to each org's cities, and HQ's lenders
-with their loan products (one offered to the Shenzhen partner)."""
+every role, a few hundred leads whose phone numbers belong to each org's cities, HQ's lenders
+with their loan products (one offered to the Shenzhen partner) and HQ's commission plan."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from crm.auth.passwords import Passwords
 from crm.compliance.pii import PiiVault
 from crm.db import utcnow
+from crm.demo_commissions import seed_commission_plan
 from crm.demo_loans import seed_products
 from crm.errors import DomainError
 from crm.leads.intake import LeadDraft, lead_columns
@@ -81,8 +82,9 @@ USERS = [
 ]
 
 
-def seed(session: Session, passwords: Passwords, vault: PiiVault) -> list[User]:
-    """Creates what is missing and returns the demo users; running it twice changes nothing."""
+def seed(session: Session, passwords: Passwords, vault: PiiVault, leads: bool = True) -> list[User]:
+    """Creates what is missing and returns the demo users; running it twice changes nothing.
+    Without `leads` the orgs get none: the demo world (crm/demo_world) brings its own."""
     orgs = [_org(session, name, kind, cities) for name, kind, cities in ORGS]
     password_hash = passwords.hash(DEMO_PASSWORD)
     users = []
@@ -104,9 +106,10 @@ def seed(session: Session, passwords: Passwords, vault: PiiVault) -> list[User]:
         if team is not None and role == "team_lead":
             team.lead_user_id = user.id
         users.append(user)
-    for org, quota in zip(orgs, LEADS_PER_ORG, strict=True):
+    for org, quota in zip(orgs, LEADS_PER_ORG if leads else (), strict=False):
         _seed_leads(session, vault, org, quota, [u for u in users if u.org_id == org.id])
     seed_products(session, orgs, users)
+    seed_commission_plan(session, orgs[0], users)
     return users
 
 

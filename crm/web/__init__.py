@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_web(app: Flask) -> None:
-    from crm.web import admin, auth, console, dashboards, i18n, leads, loans, security
+    from crm.web import admin, auth, commissions, console, dashboards, i18n, leads, loans, security
 
     security.init_app(app)
     i18n.init_app(app)
@@ -17,3 +17,4 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(console.bp)
     app.register_blueprint(dashboards.bp)
     app.register_blueprint(loans.bp)
+    app.register_blueprint(commissions.bp)

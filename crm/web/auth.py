@@ -29,7 +29,7 @@ bp = Blueprint("web_auth", __name__)
 
 MANAGER_ROLES = frozenset({"admin", "manager", "team_lead", "partner_admin"})
 # roles that neither dial nor manage start where their work is (the console needs calls:dial)
-HOME_BY_ROLE = {"reviewer": "/applications", "finance": "/dashboard"}
+HOME_BY_ROLE = {"reviewer": "/applications", "finance": "/commissions/settlements"}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import { loadLead, renderLead, renderTimeline } from './console_lead.js';
 import { loadMatches, renderMatchSummary } from './loans_matching.js';
 import { WorkLists } from './console_lists.js';
 import { CallPanel, DispositionForm } from './console_call.js';
+import { showMyMonth } from './commissions_month.js';
 
 const $ = (selector) => document.querySelector(selector);
 const config = JSON.parse($('#console-data').textContent);
@@ -185,6 +186,7 @@ async function saveDisposition(event) {
   if (!answer.ok) return toast(refusalMessage(answer), 'error');
   toast(t('Outcome saved'), 'success');
   form.reset();
+  showCommission();
   // in auto mode the next call may already be dialing: leave it in front of the agent
   if (panel.call.id === payload.call_id) {
     $('#screen-pop').hidden = true;
@@ -193,6 +195,13 @@ async function saveDisposition(event) {
     await openLead(leadId);
   }
   lists.refresh();
+}
+
+// the month's commission so far, on load and after each outcome (an application may have led
+// to a loan meanwhile)
+function showCommission() {
+  const box = $('#my-commission');
+  if (box) showMyMonth(box, { compact: true });
 }
 
 async function loadNotices() {
@@ -265,4 +274,5 @@ $('#screen-pop-close').addEventListener('click', () => {
 form.enable(false);
 lists.show('due');
 loadNotices();
+showCommission();
 setInterval(loadNotices, NOTICE_POLL_MS);

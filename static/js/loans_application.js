@@ -9,6 +9,7 @@ import {
   feeBasisLabels, signMethodLabels,
 } from './loans_labels.js';
 import { showActions, wireActions } from './loans_application_actions.js';
+import { showEstimate } from './commissions_month.js';
 
 const $ = (selector) => document.querySelector(selector);
 const config = pageData('application-page');
@@ -130,6 +131,7 @@ function render(app) {
   renderDocuments(app);
   renderContracts(app);
   showActions(app, config);
+  if (config.can_see_commission) showEstimate($('#commission-estimate'), app, config.user_id);
 }
 
 async function reload() {

@@ -70,6 +70,7 @@ function errorText(error) {
     validation_error: () => t('Some fields are missing or invalid.'),
     internal_error: () => t('Something went wrong.'),
     ...loanErrors(d),
+    ...commissionErrors(d),
   };
   const describe = known[error.code];
   return describe ? describe() : error.message || t('Something went wrong.');
@@ -97,6 +98,18 @@ function loanErrors(d) {
     product_inactive: () => t('This product is switched off; choose another.'),
     duplicate_lender: () => t('A lender of that name exists already.'),
     duplicate_product: () => t('This lender has a product of that name already.'),
+  };
+}
+
+function commissionErrors(d) {
+  const statuses = { queued: t('queued'), running: t('being settled'), draft: t('a draft'), approved: t('approved'), paid: t('paid out'), failed: t('failed') };
+  return {
+    period_not_over: () => t('That month has not ended yet: it can be settled once it is over.'),
+    settlement_running: () => t('That month is being settled right now; wait for it to finish.'),
+    settlement_locked: () => t('The settlement is %(status)s: this is no longer possible; reload the page.', { status: statuses[d.status] || d.status }),
+    period_closed: () => t('%(period)s is settled and approved: a new version can only start after it.', { period: d.closed_period }),
+    plan_exists: () => t('This org already has a version starting that month.'),
+    not_a_month_start: () => t('A plan version starts on the first day of a month.'),
   };
 }
 

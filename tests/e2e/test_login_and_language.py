@@ -70,14 +70,16 @@ def test_logout_ends_the_login(login_page):
 
 
 ADMIN_SECTIONS = ["users", "teams", "orgs", "roles", "settings", "caller-ids", "dnc", "audit"]
+COMMISSION_PAGES = ["/commissions", "/commissions/settlements", "/commissions/plans"]
 
 
 @pytest.mark.parametrize(
     ("username", "paths"),
     [
         ("admin", ["/leads", "/leads/1", *(f"/admin/{s}" for s in ADMIN_SECTIONS)]),
-        ("sz_admin", ["/leads", "/admin/users", "/admin/settings", "/admin/audit"]),
-        ("agent_bj1", ["/leads"]),
+        ("sz_admin", ["/leads", "/admin/users", "/admin/settings", "/admin/audit", "/commissions"]),
+        ("agent_bj1", ["/leads", "/commissions"]),
+        ("finance", COMMISSION_PAGES),
     ],
 )
 def test_pages_send_a_csp_and_break_none_of_it(login_page, username, paths):
