@@ -53,12 +53,12 @@ def _statements(session: Session, statements, with_lines: bool):
     ]
 
 
-def _settlement(session: Session, settlement) -> dict:
+def _settlement(session: Session, settlement, with_lines: bool = True) -> dict:
     statements = service.statements_of(session, settlement.id)
     return {
         **{c: getattr(settlement, c) for c in SettlementOut.model_fields if hasattr(settlement, c)},
         "total": service.total_of(statements),
-        "statements": _statements(session, statements, with_lines=True),
+        "statements": _statements(session, statements, with_lines=with_lines),
     }
 
 
@@ -104,9 +104,10 @@ def start_settlement(session: Session, actor: Actor, body: NewSettlement):
     permission="commissions:org",
 )
 def list_settlements(session: Session, actor: Actor, query: SettlementFilters):
-    """Settlements of the orgs you see, newest month first (with their statements)."""
+    """Settlements of the orgs you see, newest month first, with their statements' totals (the
+    lines are in GET /settlements/{id})."""
     page = service.list_settlements(session, query)
-    items = [_settlement(session, s) for s in page.items]
+    items = [_settlement(session, s, with_lines=False) for s in page.items]
     return PageResult(items, page.total, page.page, page.per_page)
 
 

@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.commissions.calc import CENT, LoanFacts, fee_lines
+from crm.commissions.plan import PlanTerms
 from crm.commissions.plans import period_of, plan_book
 from crm.commissions.settlement import loan_facts, month_bounds
 from crm.db import utcnow
-from crm.loans.applications import get_application
+from crm.errors import DomainError
+from crm.loans.applications import OPEN, get_application
 from crm.loans.models import Loan
 from crm.loans.products import get_usable_product
 from crm.orgs.models import Org
@@ -29,12 +31,13 @@ def my_month(session: Session, actor: Actor, now: datetime | None = None) -> dic
     now = now or utcnow()
     period, facts = _month_facts(session, actor, now)
     volume = sum((f.amount for f in facts), Decimal(0))
+    terms = plan_book(session, actor.org_id).terms_on(now.date())
     return {
         "period": period,
         "earned": _earned(facts, period, actor.user_id),
         "loans": len(facts),
         "disbursed_volume": volume,
-        "tier_rate": _tier_rate(facts, volume),
+        "tier_rate": _tier_rate(terms, volume),
     }
 
 
@@ -45,6 +48,12 @@ def application_estimate(
     that crosses a tier raises the rate of the month's other loans too, and that counts."""
     now = now or utcnow()
     application = get_application(session, actor, application_id)
+    if application.status not in OPEN:
+        raise DomainError(
+            "application_closed",
+            f"an application that is {application.status} will not become a loan to estimate",
+            details={"status": application.status},
+        )
     product, _ = get_usable_product(session, application.org_id, application.product_id)
     channel_fee = (application.amount * product.channel_fee_rate).quantize(CENT, ROUND_HALF_UP)
     period, facts = _month_facts(session, actor, now)
@@ -98,12 +107,12 @@ def _month_facts(session: Session, actor: Actor, now: datetime) -> tuple[str, li
 
 def _earned(facts: list[LoanFacts], period: str, user_id: int) -> Decimal:
     key = f"user:{user_id}"
-    return sum(
-        (line.amount for line in fee_lines(facts, period) if line.payee.key == key), Decimal(0)
-    )
+    lines = fee_lines(facts, period)
+    return sum((line.amount for line in lines if line.payee.key == key), Decimal(0)).quantize(CENT)
 
 
-def _tier_rate(loans: list[LoanFacts], volume: Decimal) -> Decimal | None:
-    if not loans or not loans[0].terms.tiers:
+def _tier_rate(terms: PlanTerms | None, volume: Decimal) -> Decimal | None:
+    """The tier the month's volume reaches (the first one before any loan); None without tiers."""
+    if terms is None or not terms.tiers:
         return None
-    return [t.agent_rate for t in loans[0].terms.tiers if t.min_volume <= volume][-1]
+    return [t.agent_rate for t in terms.tiers if t.min_volume <= volume][-1]

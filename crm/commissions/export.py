@@ -20,6 +20,7 @@ KIND_NAMES = {
     "adjustment": "人工调整",
 }
 ROLE_NAMES = {"agent": "电销", "team_lead": "组长", "partner_org": "城市合伙人"}
+STATUS_NAMES = {"draft": "草稿", "approved": "已审批", "paid": "已发放"}
 HEADER = ["序号", "类型", "贷款编号", "计提基数", "比例", "金额", "说明"]
 _env = Environment(
     loader=PackageLoader("crm", "../templates"), autoescape=select_autoescape(["html"])
@@ -68,6 +69,7 @@ def statement_file(
         statement=statement,
         payee_name=payee_name,
         role=ROLE_NAMES.get(statement.payee_role, statement.payee_role),
+        status=STATUS_NAMES.get(statement.status, statement.status),
         header=HEADER,
         rows=body,
         total=_text(statement.total),

@@ -124,6 +124,7 @@ class SettlementFilters(PageArgs):
 
 class StatementFilters(PageArgs):
     period: str | None = Field(None, pattern=PERIOD)
+    org_id: int | None = None
     mine: bool = False
 
 

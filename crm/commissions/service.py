@@ -163,6 +163,8 @@ def list_statements(session: Session, actor: Actor, f: StatementFilters) -> Page
         stmt = stmt.where(Statement.payee_user_id == actor.user_id)
     if f.period:
         stmt = stmt.where(Statement.period == f.period)
+    if f.org_id is not None:
+        stmt = stmt.where(Statement.org_id == f.org_id)
     return paginate(session, stmt.order_by(Statement.period.desc(), Statement.id), f)
 
 

@@ -289,3 +289,19 @@ def test_the_channel_report_counts_fee_revenue_and_commission_per_channel_and_te
         "北京一组": (3, "5700.00", "1275.00"),
         "深圳一组": (1, "1200.00", "540.00"),
     }
+
+
+def test_before_any_loan_the_month_shows_the_first_tier(client, auth, make, world):
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    newcomer = make.user("agent", org=world.hq)
+    month = client.get("/api/v1/commissions/me", headers=auth.headers_for(newcomer.username)).json
+    assert (month["earned"], month["loans"], month["tier_rate"]) == ("0.00", 0, "0.10")
+
+
+def test_statements_filter_by_org(client, world):
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    settle(client, world.finance, "2026-11")
+    listed = client.get(
+        f"/api/v1/statements?org_id={world.partner.id}", headers=world.finance
+    ).json["items"]
+    assert {s["org_id"] for s in listed} == {world.partner.id} and len(listed) == 3
