@@ -7,12 +7,14 @@ adjustments are kept); an approved or paid settlement is never touched again."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Row, any_, bindparam, delete, func, insert, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from crm.commissions.calc import (
@@ -34,6 +36,8 @@ from crm.orgs.models import Org
 from crm.pools.ownership import parse_settings
 
 Progress = Callable[[float], None]
+LINE_COLUMNS = ("org_id", "statement_id", "kind", "loan_id", "base", "rate", "amount", "note")
+LINE_COLUMNS += ("dedupe_key", "created_at")
 
 
 def month_bounds(period: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -77,31 +81,34 @@ def _loan_facts(
     """The loans whose shares may accrue in the month, plus, for the agents' tiers, every loan
     of the same agent and month of payout (a fee collected now of a loan paid out in an earlier
     month is paid at that month's tier)."""
-    in_month = or_(
-        Loan.disbursed_at.between(start, end - timedelta(microseconds=1)),
-        Loan.service_fee_collected_at.between(start, end - timedelta(microseconds=1)),
-        Loan.channel_fee_collected_at.between(start, end - timedelta(microseconds=1)),
-    )
+    moments = [Loan.disbursed_at]
+    # Under plans that all accrue on payout, a loan paid out in another month has no share in
+    # this one nor a say in its tiers: its fees collected now, and its agent's month, need not
+    # be read (half of a month's reading when last month was as big)
+    if any(terms.accrue_on == "fee_collected" for _, terms in book.own + book.default):
+        moments += [Loan.service_fee_collected_at, Loan.channel_fee_collected_at]
+    in_month = or_(*(at.between(start, end - timedelta(microseconds=1)) for at in moments))
     live = Loan.status != "cancelled"
     loans = list(session.scalars(select(Loan).where(Loan.org_id == org.id, live, in_month)))
+    known = {loan.id for loan in loans}
     earlier = {(loan.agent_id, _month(loan.disbursed_at, zone)) for loan in loans}
     earlier -= {(loan.agent_id, period_of(start.date())) for loan in loans}
     for agent_id, month in earlier:
         m_start, m_end = month_bounds(month, zone)
-        known = {loan.id for loan in loans}
-        loans += [
-            loan
-            for loan in session.scalars(
-                select(Loan).where(
-                    Loan.org_id == org.id,
-                    Loan.agent_id == agent_id,
-                    live,
-                    Loan.disbursed_at >= m_start,
-                    Loan.disbursed_at < m_end,
-                )
+        for loan in session.scalars(
+            select(Loan).where(
+                Loan.org_id == org.id,
+                Loan.agent_id == agent_id,
+                live,
+                Loan.disbursed_at >= m_start,
+                Loan.disbursed_at < m_end,
             )
-            if loan.id not in known
-        ]
+        ):
+            # one `known` for the loop: rebuilt per agent it was quadratic, 9 s of a
+            # 100,000-loan month (bench/settle_commissions.py)
+            if loan.id not in known:
+                known.add(loan.id)
+                loans.append(loan)
     partner = org.id if org.kind == "partner" else None
     return [facts for loan in loans if (facts := loan_facts(loan, book, zone, partner)) is not None]
 
@@ -147,34 +154,56 @@ def _clawbacks(
     session: Session, org_id: int, book: PlanBook, zone: ZoneInfo, end: datetime
 ) -> list[LineDraft]:
     """Reverse approved shares of loans cancelled, or overdue past the plan's days, within its
-    clawback window from payout, by the end of this month."""
-    paid = session.execute(
-        select(StatementLine, Statement, Loan)
+    clawback window from payout, by the end of this month.
+
+    The loans come first and the lines only of those with a reason: the window holds months of
+    approved lines (over 200,000 for HQ after a 100,000-loan month), a few percent of which go
+    back."""
+    approved = (
+        select(StatementLine.id)
         .join(Statement, Statement.id == StatementLine.statement_id)
-        .join(Loan, Loan.id == StatementLine.loan_id)
         .where(
+            StatementLine.loan_id == Loan.id,
             Statement.org_id == org_id,
             Statement.status.in_(CLOSED),
             StatementLine.kind.in_(FEES),
-            # a loan older than every plan's window can no longer be clawed back
-            Loan.disbursed_at >= end - timedelta(days=book.longest_clawback_days() + 1),
-        )
-    ).all()
-    if not paid:
-        return []
-    done = set(
-        session.scalars(
-            select(StatementLine.dedupe_key).where(
-                StatementLine.dedupe_key.in_([f"clawback:{line.id}" for line, _, _ in paid])
-            )
         )
     )
-    loans = {loan.id: loan for _, _, loan in paid}
+    loans = {
+        loan.id: loan
+        for loan in session.execute(
+            select(Loan.id, Loan.disbursed_at, Loan.cancelled_at).where(
+                # a statement's lines are of its org's loans
+                Loan.org_id == org_id,
+                # a loan older than every plan's window can no longer be clawed back
+                Loan.disbursed_at >= end - timedelta(days=book.longest_clawback_days() + 1),
+                approved.exists(),
+            )
+        )
+    }
     reasons = _clawback_reasons(session, loans, book, zone, end)
+    if not reasons:
+        return []
+    paid = [
+        row
+        for among in _among(session, StatementLine.loan_id, reasons)
+        for row in session.execute(
+            select(StatementLine, Statement)
+            .join(Statement, Statement.id == StatementLine.statement_id)
+            .where(
+                among,
+                Statement.org_id == org_id,
+                Statement.status.in_(CLOSED),
+                StatementLine.kind.in_(FEES),
+            )
+            .order_by(StatementLine.id)
+        )
+    ]
+    done = _taken(session, [f"clawback:{line.id}" for line, _ in paid])
     return clawback_lines(
         (
             PaidLine(line.id, _payee(stmt), line.loan_id, line.base, line.rate, line.amount)
-            for line, stmt, _ in paid
+            for line, stmt in paid
             if f"clawback:{line.id}" not in done
         ),
         reasons,
@@ -182,17 +211,17 @@ def _clawbacks(
 
 
 def _clawback_reasons(
-    session: Session, loans: dict[int, Loan], book: PlanBook, zone: ZoneInfo, end: datetime
+    session: Session, loans: dict[int, Row], book: PlanBook, zone: ZoneInfo, end: datetime
 ) -> dict[int, str]:
+    """Loan id -> why, of the `loans` (id, disbursed_at, cancelled_at) to claw back."""
     reasons: dict[int, str] = {}
     last_day = (end - timedelta(days=1)).astimezone(zone).date()
     late = defaultdict(list)
-    for inst in session.scalars(
-        select(Installment).where(
-            Installment.loan_id.in_(list(loans)), Installment.due_date <= last_day
-        )
-    ):
-        late[inst.loan_id].append(inst)
+    for among in _among(session, Installment.loan_id, loans):
+        for inst in session.scalars(
+            select(Installment).where(among, Installment.due_date <= last_day)
+        ):
+            late[inst.loan_id].append(inst)
     for loan_id, loan in loans.items():
         paid_out = loan.disbursed_at.astimezone(zone).date()
         terms = book.terms_on(paid_out)
@@ -215,17 +244,35 @@ def _clawback_reasons(
 
 def _unpaid(session: Session, drafts: list[LineDraft]) -> list[LineDraft]:
     """Drop shares some other statement already holds: a loan's share is paid once, ever."""
-    keys = [d.dedupe_key for d in drafts if d.dedupe_key]
-    taken: set[str] = set()
-    for at in range(0, len(keys), 5000):
-        taken.update(
-            session.scalars(
-                select(StatementLine.dedupe_key).where(
-                    StatementLine.dedupe_key.in_(keys[at : at + 5000])
-                )
-            )
-        )
+    taken = _taken(session, [d.dedupe_key for d in drafts if d.dedupe_key])
     return [d for d in drafts if d.dedupe_key not in taken]
+
+
+def _taken(session: Session, keys: list[str]) -> set[str]:
+    """Those of `keys` that some line already holds."""
+    column = StatementLine.dedupe_key
+    return {
+        key
+        for among in _among(session, column, keys)
+        for key in session.scalars(select(column).where(among))
+    }
+
+
+def _among(session: Session, column: Any, values: Iterable[Any]) -> Iterator[ColumnElement[bool]]:
+    """`column IN values` as conditions to run a query each. On PostgreSQL one, the values in a
+    single array parameter: a placeholder per value costs more to render and parse than the
+    look-up itself (7 s of a 100,000-loan month), and a statement takes at most 65,535. On
+    SQLite (no arrays), batches of 5,000."""
+    values = list(values)
+    if _on_postgresql(session):
+        yield column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return
+    for at in range(0, len(values), 5000):
+        yield column.in_(values[at : at + 5000])
+
+
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _clear_draft(session: Session, settlement: Settlement) -> None:
@@ -266,9 +313,26 @@ def _store(session: Session, settlement: Settlement, drafts: list[LineDraft], or
         for key, lines in by_payee.items()
         for d in lines
     ]
-    for at in range(0, len(rows), 5000):
-        session.execute(insert(StatementLine), rows[at : at + 5000])
+    _insert_lines(session, rows)
     retotal(session, list(statements.values()))
+
+
+def _insert_lines(session: Session, rows: list[dict]) -> None:
+    if not _on_postgresql(session):
+        for at in range(0, len(rows), 5000):
+            session.execute(insert(StatementLine), rows[at : at + 5000])
+        return
+    # Each column as one array, INSERT ... SELECT FROM unnest(...): an executemany is sent by
+    # psycopg as one INSERT per row, 40 µs a line over 200,000 lines of one month
+    table = StatementLine.__table__
+    for at in range(0, len(rows), 50_000):
+        chunk = rows[at : at + 50_000]
+        arrays = [
+            bindparam(f"{name}_values", [r[name] for r in chunk], type_=ARRAY(table.c[name].type))
+            for name in LINE_COLUMNS
+        ]
+        batch = func.unnest(*arrays).table_valued(*LINE_COLUMNS).render_derived(name="batch")
+        session.execute(insert(table).from_select(LINE_COLUMNS, select(batch)))
 
 
 def open_statement(
