@@ -17,11 +17,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 from flask import Flask
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 
 from bench import common
 from bench.generate import LeadFaker
@@ -162,7 +163,13 @@ class Share:
 
 
 def run(
-    app: Flask, via: str, org_id: int, agent_ids: list[int], args: argparse.Namespace, rate: int
+    app: Flask,
+    via: str,
+    org_id: int,
+    agent_ids: list[int],
+    args: argparse.Namespace,
+    rate: int,
+    url: str,
 ) -> dict[str, Any]:
     """Agents claim in a loop, one thread each, spread over forked processes (like web workers:
     one Python process cannot run 50 agents' code at once); claims due in the window after the
@@ -182,13 +189,15 @@ def run(
     workers = [
         fork.Process(target=_run_share, args=(app, s, aligned, counted, results)) for s in shares
     ]
-    database_cpu = common.postgres_cpu_seconds()
+    # the backends of the agents' connections only (the workers open them after the fork)
+    database_cpu = common.backends_cpu_seconds(url, APPLICATION)
     for worker in workers:
         worker.start()
     neighbours = Neighbours()  # after forking: the children must not inherit its connection
     rescore = Rescore(org_id) if args.rescore else None
     done = [results.get() for _ in workers]
-    database_cpu = common.postgres_cpu_seconds() - database_cpu
+    after = common.backends_cpu_seconds(url, APPLICATION)
+    database_cpu = sum(cpu - database_cpu.get(pid, 0.0) for pid, cpu in after.items())
     counted.wait()
     for worker in workers:
         worker.join()
@@ -325,6 +334,8 @@ class Neighbours:
             " WHERE application_name <> :us AND pid <> pg_backend_pid()"
         )
         with db.engine.connect() as conn:
+            # named apart, so the agents' database CPU leaves this watcher's queries out
+            conn.exec_driver_sql("SET application_name = 'bench_neighbours'")
             while not self._stop.wait(0.5):
                 oldest = float(conn.scalar(query, {"us": APPLICATION}))
                 conn.rollback()
@@ -400,6 +411,58 @@ def _repeat(claim: Callable[[], int], times: int) -> None:
         claim()
 
 
+def database_split(app: Flask, username: str, claims: int) -> None:
+    """Where PostgreSQL's CPU per claim goes, statement by statement, one agent through HTTP:
+    the serving backend's on-CPU nanoseconds (/proc/<pid>/schedstat, not tick-rounded) read
+    around each statement; what falls between statements is BEGIN, the pool's pre-ping and
+    COMMIT (with its WAL flush)."""
+    spent: Counter[str] = Counter()
+    began: dict[int, int] = {}
+
+    def backend(conn: Any) -> int:
+        return conn.connection.dbapi_connection.info.backend_pid
+
+    def before(conn, cursor, statement, *_):
+        began[id(cursor)] = _on_cpu_ns(backend(conn))
+
+    def after(conn, cursor, statement, *_):
+        words = statement.split(None, 3)
+        label = " ".join(words[:3] if words[0] == "INSERT" else words[:1])
+        spent[label.lower()] += _on_cpu_ns(backend(conn)) - began.pop(id(cursor))
+
+    claim = via_http(app, [username])[0]
+    _repeat(claim, 50)  # warm: psycopg prepares a statement on its fifth run
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    total = sum(_on_cpu_ns(p) for p in _pool_backends())
+    try:
+        _repeat(claim, claims)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
+    total = sum(_on_cpu_ns(p) for p in _pool_backends()) - total
+    rows = [[label, ns / 1e6 / claims] for label, ns in spent.most_common()]
+    between = total - sum(spent.values())
+    rows.append(["between statements (BEGIN, pre-ping, COMMIT)", between / 1e6 / claims])
+    rows.append(["all", total / 1e6 / claims])
+    print(f"\nPostgreSQL CPU per claim by statement, {claims} claims through HTTP:")
+    print(common.table(["statement", "ms per claim"], rows))
+
+
+def _pool_backends() -> list[int]:
+    with db.engine.connect() as conn:
+        return list(
+            conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :app"),
+                {"app": APPLICATION},
+            )
+        )
+
+
+def _on_cpu_ns(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -447,10 +510,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows, claimed = [], [explain_candidate_query(agent_ids[0], clock)]
         if args.profile:
             profile(app, agent_ids[1], "bench_agent001", args.profile)
+            database_split(app, "bench_agent001", args.profile)
             claimed += owned_by(agent_ids[1])
         for via, rate in itertools.product(args.via, args.rates):
             common.checkpoint()
-            result = run(app, via, org_id, agent_ids, args, rate)
+            result = run(app, via, org_id, agent_ids, args, rate, url)
             claimed += result.pop("lead_ids")
             rows.append([via, rate or "flat out", *result.values()])
             rows[-1].append(double_claims(claimed, agent_ids))

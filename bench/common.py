@@ -27,12 +27,26 @@ PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://127.0.0.1:5432/tes
 PASSWORD = "bench-pass-2026"
 
 
+def scratch_path(name: str) -> Path:
+    """`name` in this run's private scratch folder (mode 0700, not the shared /tmp where other
+    users could read or plant files), removed when the process exits."""
+    global _scratch
+    if _scratch is None:
+        _scratch = Path(tempfile.mkdtemp(prefix="loanline_bench_"))
+        atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
+    return _scratch / name
+
+
+_scratch: Path | None = None
+
+
 @contextmanager
 def scratch_database(kind: str, pg_url: str = PG_URL) -> Iterator[str]:
-    """A fresh, migrated SQLite file in /tmp or PostgreSQL schema; removed afterwards."""
+    """A fresh, migrated SQLite file in the scratch folder or PostgreSQL schema; removed
+    afterwards."""
     tag = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
     if kind == "sqlite":
-        path = Path(tempfile.gettempdir()) / f"loanline_{tag}.db"
+        path = scratch_path(f"loanline_{tag}.db")
         try:
             upgrade_to_head(f"sqlite:///{path}")
             yield f"sqlite:///{path}"
@@ -63,8 +77,8 @@ def _dispose() -> None:
 
 def make_app(database_url: str) -> Flask:
     """The real app factory; secrets and instance folder given, so nothing lands in the repo."""
-    instance = Path(tempfile.mkdtemp(prefix="loanline_bench_instance_"))
-    atexit.register(shutil.rmtree, instance, ignore_errors=True)
+    instance = scratch_path(f"instance_{secrets.token_hex(3)}")
+    instance.mkdir()
     return create_app(
         {
             "database_url": database_url,
@@ -148,17 +162,25 @@ def process_cpu_seconds(pid: int, reaped_children: bool = False) -> float:
     return _name_and_cpu(Path(f"/proc/{pid}/stat"), reaped_children)[1]
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU seconds used so far by every PostgreSQL process on this host (backends, WAL writer,
-    checkpointer): the database's share of a workload, beside the Python processes' own."""
-    used = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def backends_cpu_seconds(database_url: str, application_name: str) -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend (same host) of the connections named
+    `application_name`: a workload's own share of the database, without the WAL writer's, the
+    checkpointer's, autovacuum's or other sessions' work (the machine's other users included)."""
+    engine = create_engine(database_url)  # a connection of its own, not named like the workload
+    try:
+        with engine.connect() as conn:
+            pids = conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": application_name},
+            ).all()
+    finally:
+        engine.dispose()
+    used = {}
+    for pid in pids:
         try:
-            name, seconds = _name_and_cpu(stat)
-        except OSError:  # the process ended meanwhile
+            used[pid] = process_cpu_seconds(pid)
+        except OSError:  # the backend ended meanwhile
             continue
-        if name.startswith("postgres"):
-            used += seconds
     return used
 
 

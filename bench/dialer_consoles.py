@@ -28,7 +28,6 @@ import multiprocessing
 import os
 import random
 import statistics
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -62,7 +61,7 @@ def main() -> None:
     from crm.compliance.crypto import PiiKeyring
 
     pii_keys = PiiKeyring.generate_json()
-    folder = Path(tempfile.mkdtemp(prefix="loanline_bench_dialer_"))
+    folder = common.scratch_path("servers")
     usernames = [f"console{n:03d}" for n in range(args.consoles)]
     with fresh_database_of(args.db, folder) as url:
         started = time.perf_counter()
@@ -88,12 +87,10 @@ def main() -> None:
                 response = servers[0].api("manager", "POST", "/caller-ids", json=body)
                 assert response.status_code == 201
             print(f"set up in {time.perf_counter() - started:.1f} s; {common.machine_note()}")
-            pids = [pid for server in servers for pid in _with_children(server.process.pid)]
-            cpu_before = _cpu_seconds(pids)
+            pids = [pid for server in servers for pid in with_children(server.process.pid)]
+            cpu_before = server_cpu_seconds(pids)
             samples = _run([server.base for server in servers], consoles, args)
-            cpu = (
-                sum(common.process_cpu_seconds(p, reaped_children=True) for p in pids) - cpu_before
-            )
+            cpu = server_cpu_seconds(pids) - cpu_before
         finally:
             for server in servers:
                 stop_server(server)
@@ -131,25 +128,30 @@ def _consoles(url: str, usernames: list[str]) -> list[tuple[str, list[int]]]:
 
 
 def _run(bases: list[str], consoles: list, args: argparse.Namespace) -> dict:
-    """Spreads the consoles over client processes, and each process's consoles over the
-    servers (a console stays on its server, as sticky sessions keep it); all start dialing at
-    the same moment."""
+    """Each process's consoles are spread over the servers (a console stays on its server, as
+    sticky sessions keep it)."""
+    return run_clients(_client_process, bases, consoles, args, "consoles")
+
+
+def run_clients(target, servers, clients: list, args: argparse.Namespace, what: str) -> dict:
+    """Spreads `clients` over `args.procs` processes of `target(servers, share, args, ready,
+    results)`, which connects its share, waits at `ready` so all start at the same moment,
+    works, and puts its samples on `results`; returns the samples merged."""
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
     ready = ctx.Barrier(args.procs + 1)
-    shares = [consoles[n :: args.procs] for n in range(args.procs)]
     procs = [
-        ctx.Process(target=_client_process, args=(bases, share, args, ready, results))
-        for share in shares
+        ctx.Process(target=target, args=(servers, clients[n :: args.procs], args, ready, results))
+        for n in range(args.procs)
     ]
     for proc in procs:
         proc.start()
     connecting = time.perf_counter()
-    ready.wait(timeout=300)  # every console connected
-    print(f"{len(consoles)} consoles connected in {time.perf_counter() - connecting:.1f} s")
+    ready.wait(timeout=600)  # every client connected
+    print(f"{len(clients)} {what} connected in {time.perf_counter() - connecting:.1f} s")
     merged: dict = defaultdict(list)
     for _ in procs:
-        for key, values in results.get(timeout=args.duration + 300).items():
+        for key, values in results.get(timeout=args.duration + 600).items():
             merged[key] += values
     for proc in procs:
         proc.join()
@@ -162,14 +164,7 @@ def _client_process(bases, share, args, ready, results) -> None:
     clients = []
     # connect one by one: the server's listen backlog is 128
     for (token, _leads), base in zip(share, cycle(bases)):
-        client = socketio.Client(reconnection=False)
-        client.connect(
-            base,
-            namespaces=["/dialer"],
-            auth={"token": token},
-            transports=["websocket"],
-            wait_timeout=60,
-        )
+        client = connect_console(base, token)
         # going available is part of connecting: 500 at once would be a burst, not the load
         started = time.perf_counter()
         client.call("agent_state", {"state": "available"}, namespace="/dialer", timeout=60)
@@ -188,6 +183,19 @@ def _client_process(bases, share, args, ready, results) -> None:
     for client in clients:
         threading.Thread(target=client.disconnect, daemon=True).start()
     results.put(dict(samples))
+
+
+def connect_console(base: str, token: str, http=None) -> socketio.Client:
+    """A console on /dialer over WebSocket; `http`: a requests session for its cookies."""
+    client = socketio.Client(reconnection=False, http_session=http)
+    client.connect(
+        base,
+        namespaces=["/dialer"],
+        auth={"token": token},
+        transports=["websocket"],
+        wait_timeout=60,
+    )
+    return client
 
 
 def _agent(client, leads, args, until, samples, lock) -> None:
@@ -262,9 +270,9 @@ def _report(samples: dict, args: argparse.Namespace, server_cpu: float) -> None:
     )
     rows = []
     for name in ("dial ack", "hangup ack", "disposition ack", "agent_state ack"):
-        rows.append(_latency_row(name, samples.get(name, [])))
+        rows.append(latency_row(name, samples.get(name, [])))
     for name in ("dial → ringing", "carrier → answered", "carrier → ended"):
-        rows.append(_latency_row(name, samples.get(name, [])))
+        rows.append(latency_row(name, samples.get(name, [])))
     print(common.table(["round trip (ms)", "n", "p50", "p90", "p99", "max"], rows))
     counts = Counter(
         {k: len(v) for k, v in samples.items() if not k.endswith("ack") and "→" not in k}
@@ -278,7 +286,7 @@ def _report(samples: dict, args: argparse.Namespace, server_cpu: float) -> None:
         print("other outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
 
-def _latency_row(name: str, values: list[float]) -> list[object]:
+def latency_row(name: str, values: list[float]) -> list[object]:
     if not values:
         return [name, 0, "-", "-", "-", "-"]
     ordered = sorted(values)
@@ -290,12 +298,12 @@ def _latency_row(name: str, values: list[float]) -> list[object]:
     return [name, len(ordered), pick(50), pick(90), pick(99), ordered[-1]]
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def server_cpu_seconds(pids: list[int]) -> float:
     """The server processes' CPU time, with that of their children that have ended."""
     return sum(common.process_cpu_seconds(pid, reaped_children=True) for pid in pids)
 
 
-def _with_children(pid: int) -> list[int]:
+def with_children(pid: int) -> list[int]:
     """The process and its live children (gunicorn's worker is the arbiter's child)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [pid, *map(int, children)]

@@ -140,12 +140,11 @@ def measure(
                 sql[name].append(clock.seconds * 1000)
             page = response.json
             totals[name] = f"{page['total']:,}{'+' if page['total_capped'] else ''}"
-    everything = [ms for values in samples.values() for ms in values]
-    rows = [
+    # per query only: a p99 pooled over all queries hides the one query that misses the goal
+    return [
         [name, totals[name], *_p50_p99(samples[name]), statistics.median(sql[name])]
         for name in queries
     ]
-    return [*rows, ["overall", "", *_p50_p99(everything), ""]]
 
 
 def _p50_p99(values: list[float]) -> tuple[float, float]:
@@ -202,8 +201,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
             table = measure(client, headers, queries, args.runs, args.warmup, clock)
             print(common.table(["query", "matches", "p50 ms", "p99 ms", "sql p50 ms"], table))
-            print(f"goal: p99 < 30 ms; machine: {common.machine_note()}")
-            slowest = max(table[:-1], key=lambda row: row[3])
+            missed = [str(row[0]) for row in table if row[3] >= 30]
+            verdict = f"missed by {', '.join(missed)}" if missed else "met"
+            print(f"goal: p99 < 30 ms for every query: {verdict}; {common.machine_note()}")
+            slowest = max(table, key=lambda row: row[3])
             print(f"\nslowest ({slowest[0]}), its SQL:")
             explain(client, headers, queries[str(slowest[0])], clock)
 

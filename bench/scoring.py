@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -263,7 +261,7 @@ def import_overhead(rows: int, kind: str, repeats: int = 2) -> None:
     def plain_insert(session, org_id, fresh, now=None):
         session.execute(insert(Lead.__table__), fresh)
 
-    csv_path = Path(tempfile.gettempdir()) / f"loanline_bench_scoring_{rows}.csv"
+    csv_path = common.scratch_path(f"loanline_bench_scoring_{rows}.csv")
     write_sheet(csv_path, rows, 1)
     best: dict[str, tuple[float, float]] = {}
     try:

@@ -45,6 +45,8 @@ class Settings:
     sim_talk_seconds: tuple[float, float] = (20.0, 180.0)
     sim_time_scale: float = 1.0
     sim_seed: int = 2026
+    # a console back within this many seconds of its last socket closing finds its call up
+    console_grace_seconds: float = 20.0
     # the Redis pub/sub channel of Socket.IO's message queue: deployments sharing one Redis
     # must each have their own, or consoles get the other deployment's events
     socketio_channel: str = "flask-socketio"
@@ -55,6 +57,9 @@ class Settings:
     # application documents and contract PDFs (crm/loans/storage.py): outside the web root; with
     # several machines, a folder they all mount (default: <instance>/documents)
     documents_path: Path | None = None
+    # proxies in front that set X-Forwarded-For/-Proto (1 behind nginx): without it every
+    # request seems to come from the proxy, and the per-IP login limit locks out everyone
+    proxy_hops: int = 0
     # where SECRET_KEY/PII_KEYS were generated, when they did not come from the environment
     secrets_file: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -86,7 +91,9 @@ class Settings:
             "async_mode": _async_mode(env),
             "sim_time_scale": float(env.get("SIM_TIME_SCALE", "1.0")),
             "sim_seed": int(env.get("SIM_SEED", "2026")),
+            "console_grace_seconds": float(env.get("CONSOLE_GRACE_SECONDS", "20")),
             "documents_path": Path(env["DOCUMENTS_PATH"]) if env.get("DOCUMENTS_PATH") else None,
+            "proxy_hops": int(env.get("PROXY_HOPS", "0")),
         }
         values.update(overrides)
         instance = Path(values["instance_path"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask_socketio import SocketIO
 from redis import Redis
 
@@ -33,9 +35,12 @@ class Runtime:
     jobs: JobRunner
     dialer: Dialer
     documents: DocumentStorage
+    # set when the process starts shutting down (crm/serving.py): readiness fails from then on
+    draining: threading.Event
 
     def configure(self, settings: Settings) -> None:
         self.settings = settings
+        self.draining = threading.Event()
         self.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         failures: FailureCounter = (
             RedisFailureCounter(self.redis, settings.login_window_seconds)

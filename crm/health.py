@@ -1,4 +1,6 @@
-"""Liveness and readiness: `GET /healthz` and the OpenAPI document."""
+"""Health for people and for machines: `GET /healthz` (what works), `/livez` (the process
+answers: restart it if not), `/readyz` (send it traffic: no if its database or Redis is
+unreachable or it is shutting down), and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -36,6 +38,24 @@ def healthz():
     if degraded:
         body["degraded"] = degraded
     return jsonify(body), code
+
+
+@bp.get("/livez")
+def livez():
+    """Nothing but the process: a database outage must not get every web process restarted."""
+    return jsonify({"status": "alive"})
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = {"db": _check_db(), "redis": _check_redis()}
+    if runtime.draining.is_set():
+        status = "draining"
+    elif "down" in checks.values():
+        status = "unready"
+    else:
+        status = "ready"
+    return jsonify({"status": status, **checks}), 200 if status == "ready" else 503
 
 
 @bp.get("/api/openapi.json")

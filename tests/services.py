@@ -22,8 +22,8 @@ def missing(service: str, error: Exception) -> None:
     pytest.skip(message)
 
 
-def redis_or_skip() -> Redis:
-    client = Redis.from_url(REDIS_URL)
+def redis_or_skip(url: str = REDIS_URL) -> Redis:
+    client = Redis.from_url(url)
     try:
         client.ping()
     except Exception as exc:  # any connection failure means the service is absent

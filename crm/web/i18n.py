@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Blueprint, Flask, jsonify, redirect, request
 from flask_babel import Babel, format_currency, format_datetime, get_locale, get_translations
+
+from crm.web.error_texts import error_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 LANG_COOKIE = "lang"
@@ -62,19 +68,41 @@ def switch_language(code: str):
 
 @bp.get("/i18n/messages.json")
 def messages():
-    """The gettext catalogue of the current language for static/js/i18n.js (msgid -> text)."""
+    """The gettext catalogue of the current language for static/js/i18n.js (msgid -> text),
+    and what each error code means in it."""
     catalog = getattr(get_translations(), "_catalog", {})
     entries = {k: v for k, v in catalog.items() if isinstance(k, str) and k}
-    response = jsonify({"lang": html_lang(), "messages": entries})
+    response = jsonify({"lang": html_lang(), "messages": entries, "errors": error_texts()})
     response.headers["Cache-Control"] = "private, max-age=300"
     response.headers["Vary"] = "Cookie"
     return response
 
 
+def compile_catalogues(source: Path, target: Path) -> Path:
+    """Compile every `<locale>/LC_MESSAGES/*.po` under `source` into `target` (missing or older
+    ones only) and return `target`. The app does this at start, whatever starts it (`python
+    wsgi.py`, gunicorn, a worker, the CLI): a checkout installed with pip alone has no .mo
+    files, and gettext without them serves every page in English. Written under a temporary
+    name and renamed, so processes starting together never read a half-written catalogue."""
+    for po in source.glob("*/LC_MESSAGES/*.po"):
+        mo = target / po.relative_to(source).with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        fd, partial = tempfile.mkstemp(dir=mo.parent, suffix=".mo.tmp")
+        with os.fdopen(fd, "wb") as out:
+            write_mo(out, catalog)
+        os.replace(partial, mo)
+    return target
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    compiled = compile_catalogues(ROOT / "translations", Path(app.instance_path) / "translations")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(compiled))
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["datetime"] = _datetime_filter
     app.jinja_env.filters["money"] = _money_filter
