@@ -11,11 +11,14 @@ from urllib.parse import quote
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from crm.auth import service as auth_service
-from crm.errors import DomainError
+from crm.compliance import audit
+from crm.errors import DomainError, NotFound
 from crm.extensions import db
+from crm.schemas import BIGINT_MAX
 
 log = logging.getLogger(__name__)
 
@@ -99,41 +102,68 @@ class ApiBlueprint(Blueprint):
 
 
 def _dispatch(op: Operation, handler: Callable[..., Any], url_args: dict[str, Any]) -> Any:
-    kwargs = dict(url_args)
-    if op.body is not None:
-        kwargs["body"] = parse_body(op.body)
-    if op.query is not None:
-        kwargs["query"] = op.query.model_validate(request.args.to_dict())
-    if op.form is not None:
-        kwargs["form"] = op.form.model_validate(request.form.to_dict())
-    for name in op.files:
-        if name not in request.files:
-            raise DomainError("missing_file", f"attach the file as the multipart field {name!r}")
-        kwargs[name] = request.files[name]
+    # who, then may they, then what they sent: a caller without the right learns nothing
+    # about the input an endpoint expects (401/403 before 422)
     actor = auth_service.actor_from_token(
         bearer_token(), current_app.config["SETTINGS"], ip=client_ip(), required=not op.public
     )
-    with db.unit_of_work(actor, readonly=op.readonly) as session:
+    if any(isinstance(value, int) and value > BIGINT_MAX for value in url_args.values()):
+        raise NotFound()  # no row has an id past BIGINT; the database would refuse to look
+    validated_input = _read_input(op)
+    with (
+        audit.accessed_via(access_method()),
+        db.unit_of_work(actor, readonly=op.readonly) as session,
+    ):
         if actor.user_id is not None:
             actor = auth_service.refresh_actor(session, actor)
         if op.permission:
             actor.require(op.permission)
-        result = handler(session=session, actor=actor, **kwargs)
+        result = handler(session=session, actor=actor, **url_args, **validated_input())
         if isinstance(result, current_app.response_class):
             return result
         payload = _serialize(op.response_adapter, result)
     return jsonify(payload), op.status
 
 
+def _read_input(op: Operation) -> Callable[[], dict[str, Any]]:
+    """The request's input, read now, before the transaction (a slow upload must not hold the
+    database, SQLite's write lock least of all), and validated when called, once the caller's
+    permission is known."""
+    raw = request.get_data(cache=False) if op.body is not None else b""
+    args = request.args.to_dict() if op.query is not None else {}
+    form = request.form.to_dict() if op.form is not None else {}
+    files = {name: request.files.get(name) for name in op.files}
+
+    def validated() -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if op.body is not None:
+            kwargs["body"] = op.body.model_validate_json(raw if raw.strip() else b"{}")
+        if op.query is not None:
+            kwargs["query"] = op.query.model_validate(args)
+        if op.form is not None:
+            kwargs["form"] = op.form.model_validate(form)
+        for name, file in files.items():
+            if file is None:
+                message = f"attach the file as the multipart field {name!r}"
+                raise DomainError("missing_file", message)
+            kwargs[name] = file
+        return kwargs
+
+    return validated
+
+
+def access_method() -> str:
+    """How a request reached personal data, for the audit log (credit-reporting rules art. 33):
+    through the browser (cookie) or an API client (bearer token), and which endpoint."""
+    header = request.headers.get("Authorization", "")
+    channel = "api" if header.lower().startswith("bearer ") else "browser"
+    return f"{channel} {request.method} {request.path}"
+
+
 def _serialize(adapter: TypeAdapter[Any] | None, result: Any) -> Any:
     if adapter is None:
         return result
     return adapter.dump_python(adapter.validate_python(result, from_attributes=True), mode="json")
-
-
-def parse_body(schema: type[BaseModel]) -> BaseModel:
-    raw = request.get_data(cache=False)
-    return schema.model_validate_json(raw if raw.strip() else b"{}")
 
 
 def bearer_token() -> str | None:
@@ -168,6 +198,23 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(
             422, "validation_error", "some fields are missing or invalid", {"fields": fields}
         )
+
+    @app.errorhandler(DataError)
+    def _unstorable(err: DataError):
+        # a value the schema let through but a column cannot hold (an id past a 32-bit
+        # column's range on PostgreSQL); never logged with its parameters: they may be personal
+        log.warning("refused a value the database cannot store (%s)", type(err.orig).__name__)
+        return error_response(422, "invalid_value", "a value is out of range or cannot be stored")
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(err: OperationalError):
+        # the database restarting or failing over: nothing was committed, the client may retry
+        log.warning("database unavailable (%s)", type(err.orig).__name__)
+        response, status = error_response(
+            503, "database_unavailable", "the database is unavailable; try again in a moment"
+        )
+        response.headers["Retry-After"] = "5"
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):

@@ -14,7 +14,8 @@ from crm.http import ApiBlueprint, Operation
 from crm.schemas import ErrorResponse
 
 REF = "#/components/schemas/{model}"
-_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+# a Flask rule's variable: <name>, <int:name>, <any(csv,xlsx):name>
+_CONVERTER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
 def build_openapi(app: Flask) -> dict[str, Any]:
@@ -24,7 +25,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
     for blueprint in app.blueprints.values():
         if isinstance(blueprint, ApiBlueprint):
             for op in blueprint.operations:
-                path = _CONVERTER.sub(r"{\1}", op.rule)
+                path = _CONVERTER.sub(r"{\3}", op.rule)
                 paths.setdefault(path, {})[op.method.lower()] = _operation(op, components)
     return {
         "openapi": "3.1.0",
@@ -42,8 +43,8 @@ def build_openapi(app: Flask) -> dict[str, Any]:
 def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     doc: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": [op.tag]}
     params = [
-        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-        for n in _CONVERTER.findall(op.rule)
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(converter, args)}
+        for converter, args, name in _CONVERTER.findall(op.rule)
     ]
     if op.query is not None:
         query_schema = _schema(op.query, components, "validation", inline=True)
@@ -77,6 +78,16 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if not op.public:
         doc["security"] = [{"bearer": []}]
     return doc
+
+
+def _path_schema(converter: str, args: str) -> dict[str, Any]:
+    """What a URL variable accepts; `any(...)` rules were published as literal text before, so
+    clients could not call them from the document."""
+    if converter == "int":
+        return {"type": "integer", "minimum": 0}
+    if converter == "any":
+        return {"type": "string", "enum": [choice.strip() for choice in args.split(",")]}
+    return {"type": "string"}
 
 
 def _multipart(op: Operation, components: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from rq import get_current_job
 from rq.job import Job
 
+from crm.compliance import audit
 from crm.errors import DomainError
 from workers import progress
 
@@ -37,14 +38,15 @@ def execute(func_path: str, *args: Any) -> Any:
     """
     func = resolve(func_path)
     job = get_current_job()
-    if job is None:  # the inline runner records progress and failures itself
-        return func(*args)
-    with progress.reporting_to(partial(progress.save_to_meta, job)):
-        try:
+    with audit.accessed_via(f"job {func_path}"):
+        if job is None:  # the inline runner records progress and failures itself
             return func(*args)
-        except DomainError as err:
-            _refuse(job, err)
-            raise
+        with progress.reporting_to(partial(progress.save_to_meta, job)):
+            try:
+                return func(*args)
+            except DomainError as err:
+                _refuse(job, err)
+                raise
 
 
 def resolve(func_path: str) -> Callable[..., Any]:

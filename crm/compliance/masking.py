@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 MASK = "*"
 
 
@@ -38,3 +40,18 @@ def mask_name(name: str | None) -> str | None:
     if not name:
         return ""
     return name[0] + "".join(ch if ch.isspace() else MASK for ch in name[1:])
+
+
+# a mainland mobile number as people write it (+86 138-1234-5678, 8613812345678, 138 1234 5678)
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![0-9])(?:(?:\+|00)?86[ -]?)?(1[3-9][0-9])[ -]?([0-9]{4})[ -]?([0-9]{4})(?![0-9])"
+)
+# an 18-character resident ID number
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+
+
+def mask_in_text(text: str) -> str:
+    """`text` with every phone and ID number in it masked, for text that may quote what a person
+    typed or a file held (an error about a spreadsheet cell, a log line)."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone("".join(m.groups())), text)

@@ -91,9 +91,9 @@ def seed_org(engine) -> int:
     return org_id
 
 
-def start_worker(env) -> subprocess.Popen[str]:
+def start_worker(env, queue: str = "scoring") -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "workers.worker", "scoring"],
+        [sys.executable, "-m", "workers.worker", queue],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
