@@ -1,33 +1,75 @@
-"""Flask CLI commands (`flask --app wsgi <command>`): database set-up, users, demo data."""
+"""Flask CLI commands (`flask --app wsgi <command>`): database set-up, users, demo data, and
+the audit chain's verification and anchors."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
+from functools import wraps
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from pydantic import ValidationError
 
 from crm.auth.actor import SYSTEM
 from crm.auth.permissions import ROLES
+from crm.compliance import audit
+from crm.compliance.anchors import read_exported, stored_anchors
 from crm.compliance.crypto import PiiCipher, PiiKeyring
 from crm.compliance.pii import PiiVault
 from crm.compliance.rotation import reencrypt_batch
+from crm.compliance.verification import verify_orgs
+from crm.demo_world.options import WorldOptions
+from crm.errors import DomainError
 from crm.extensions import db, runtime
 from crm.migrate import upgrade_to_head
 from crm.orgs import service as orgs
 from crm.orgs.schemas import CreateUser
 
+# the default demo world: its size is what builds in well under a minute (crm/demo_world)
+WORLD = WorldOptions()
+
 
 def register(app: Flask) -> None:
-    app.cli.add_command(init_db)
-    app.cli.add_command(create_user)
-    app.cli.add_command(seed_demo)
-    app.cli.add_command(rotate_pii_key)
-    app.cli.add_command(reencrypt_pii)
-    app.cli.add_command(recycle_leads)
-    app.cli.add_command(escalate_followups)
-    app.cli.add_command(apply_retention)
+    for command in (
+        init_db,
+        create_user,
+        seed_demo,
+        rotate_pii_key,
+        reencrypt_pii,
+        recycle_leads,
+        escalate_followups,
+        apply_retention,
+        verify_audit,
+        export_audit_anchors,
+        anchor_audit,
+    ):
+        app.cli.add_command(_refusals_in_one_line(command))
+
+
+def _refusals_in_one_line(command: click.Command) -> click.Command:
+    """A refused input or rule prints one line (`Error: ...`, exit 1), not a traceback; and
+    what the command records in the audit log names it as the method."""
+    callback = command.callback
+
+    @wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with audit.accessed_via(f"cli {command.name}"):
+                return callback(*args, **kwargs)
+        except ValidationError as err:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"
+                for e in err.errors(include_url=False)
+            )
+            raise click.ClickException(problems) from None
+        except DomainError as err:
+            raise click.ClickException(err.message) from None
+
+    command.callback = run
+    return command
 
 
 @click.command("init-db")
@@ -69,15 +111,37 @@ def create_user(
 
 @click.command("seed-demo")
 @with_appcontext
-def seed_demo() -> None:
-    """Load the demo orgs, teams, users and leads (idempotent) and print the logins."""
-    from crm.demo import DEMO_PASSWORD, seed
+@click.option("--days", default=WORLD.days, type=click.IntRange(1), show_default=True)
+@click.option(
+    "--leads-per-day",
+    default=WORLD.leads_per_day,
+    type=click.IntRange(1),
+    show_default=True,
+    help="arriving on a weekday (of late: the business grows), all orgs together",
+)
+@click.option("--seed", "world_seed", default=WORLD.seed, show_default=True)
+@click.option("--rebuild", is_flag=True, help="delete the demo orgs' history and build it anew")
+def seed_demo(days: int, leads_per_day: int, world_seed: int, rebuild: bool) -> None:
+    """Load the demo orgs, users and products and build their history (crm/demo_world); a world
+    already there is left alone unless --rebuild. Prints the logins and what the world holds."""
+    from crm.demo import DEMO_PASSWORD
+    from crm.demo_world.world import build, describe, weekly
 
-    with db.unit_of_work(SYSTEM) as session:
-        users = seed(session, runtime.auth.passwords, runtime.vault)
+    options = WorldOptions(days=days, leads_per_day=leads_per_day, seed=world_seed)
+    users, world = build(
+        lambda: db.unit_of_work(SYSTEM),
+        runtime.auth.passwords,
+        runtime.vault,
+        runtime.documents,
+        options,
+        rebuild=rebuild,
+        progress=weekly(lambda line: click.echo(line, err=True)),
+    )
     click.echo(f"demo logins (password for all: {DEMO_PASSWORD}):")
     for user in users:
         click.echo(f"  {user.username:<16} {user.role:<14} {user.display_name}")
+    for line in describe(world):
+        click.echo(line)
 
 
 @click.command("rotate-pii-key")
@@ -145,6 +209,51 @@ def apply_retention() -> None:
     from workers.jobs import retention
 
     click.echo(_counts(retention.run()))
+
+
+@click.command("verify-audit")
+@with_appcontext
+@click.option("--org", "org_id", type=int, default=None, help="check this org only")
+@click.option(
+    "--anchors",
+    "anchor_file",
+    type=click.File("r"),
+    default=None,
+    help="anchors exported earlier (export-audit-anchors) and kept elsewhere",
+)
+def verify_audit(org_id: int | None, anchor_file) -> None:
+    """Check each org's audit chain; names the first altered or missing entry (exit 1)."""
+    kept = read_exported(anchor_file) if anchor_file is not None else []
+    with db.unit_of_work(SYSTEM, readonly=True) as session:
+        reports = verify_orgs(session, [*stored_anchors(session), *kept], org_id)
+    for report in reports:
+        state = "intact" if report.intact else f"BROKEN: {report.first_break.message}"
+        click.echo(
+            f"org {report.org_id}: {report.entries} entries, "
+            f"{report.anchors_checked} anchors checked, {state}"
+        )
+    if not all(report.intact for report in reports):
+        raise SystemExit(1)
+
+
+@click.command("export-audit-anchors")
+@with_appcontext
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="YYYY-MM-DD")
+def export_audit_anchors(since) -> None:
+    """Print the daily anchors of the audit chains, one JSON line each, to keep elsewhere."""
+    first_day: date | None = since.date() if since is not None else None
+    with db.unit_of_work(SYSTEM, readonly=True) as session:
+        for anchor in stored_anchors(session, first_day):
+            click.echo(anchor.as_json())
+
+
+@click.command("anchor-audit")
+@with_appcontext
+def anchor_audit() -> None:
+    """Anchor every org's audit chain head for today now (normally hourly, first run kept)."""
+    from workers.jobs import audit_anchor
+
+    click.echo(_counts(audit_anchor.run()))
 
 
 def _counts(counts: dict[str, int]) -> str:

@@ -106,8 +106,9 @@ def seed(session: Session, passwords: Passwords, vault: PiiVault, leads: bool = 
         if team is not None and role == "team_lead":
             team.lead_user_id = user.id
         users.append(user)
-    for org, quota in zip(orgs, LEADS_PER_ORG if leads else (), strict=False):
-        _seed_leads(session, vault, org, quota, [u for u in users if u.org_id == org.id])
+    for org, quota in zip(orgs, LEADS_PER_ORG, strict=True):
+        if leads:
+            _seed_leads(session, vault, org, quota, [u for u in users if u.org_id == org.id])
     seed_products(session, orgs, users)
     seed_commission_plan(session, orgs[0], users)
     return users
