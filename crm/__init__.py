@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+if TYPE_CHECKING:
+    from dialer.console import DialerNamespace
 
 __version__ = "0.1.0"
 
@@ -13,9 +17,11 @@ __version__ = "0.1.0"
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides Settings fields (tests pass a database URL, costs)."""
     import crm.model_registry  # noqa: F401 - every mapper must exist before the first query
+    from crm import metrics
     from crm.config import Settings
     from crm.extensions import db, runtime, socketio
     from crm.http import register_error_handlers
+    from crm.logs import redact_personal_data
     from crm.web import init_web
 
     settings = Settings.from_env(**(config or {}))
@@ -35,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    redact_personal_data()
 
     db.configure(settings.database_url)
     runtime.configure(settings)
@@ -45,9 +52,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         async_mode=settings.async_mode,
         cors_allowed_origins=[],
     )
+    if settings.proxy_hops:
+        # around Socket.IO's middleware too, so a console's address is the browser's
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     _register_blueprints(app)
     init_web(app)
-    _register_namespaces()
+    consoles = _register_namespaces()
+    metrics.init_app(app, consoles=lambda: len(consoles.actors))
     register_error_handlers(app)
     _register_cli(app)
     if settings.embedded and not settings.testing:
@@ -65,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.exports import api as exports_api
     from crm.followups import api as followups_api
     from crm.leads import api as leads_api
+    from crm.leads import sources_api
     from crm.loans import api as loans_api
     from crm.loans import applications_api, book_api, collections_api
     from crm.notifications import api as notifications_api
@@ -80,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         auth_api,
         orgs_api,
         leads_api,
+        sources_api,
         compliance_api,
         exports_api,
         jobs_api,
@@ -99,13 +113,16 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
 
-def _register_namespaces() -> None:
+def _register_namespaces() -> DialerNamespace:
+    """The Socket.IO namespaces; returns the consoles' one (/metrics counts its connections)."""
     from crm.extensions import socketio
     from dialer.console import DialerNamespace
     from dialer.wallboard import WallboardNamespace
 
-    socketio.on_namespace(DialerNamespace())
+    consoles = DialerNamespace()
+    socketio.on_namespace(consoles)
     socketio.on_namespace(WallboardNamespace())
+    return consoles
 
 
 def _register_cli(app: Flask) -> None:

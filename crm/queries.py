@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.db import Base
-from crm.errors import NotFound
+from crm.errors import Conflict, NotFound
 from crm.schemas import PageArgs, PageResult
 
 M = TypeVar("M", bound=Base)
@@ -32,6 +33,16 @@ def get_one(session: Session, stmt: Select, what: str, *, for_update: bool = Fal
     obj = session.scalars(stmt).one_or_none()
     if obj is None:
         raise NotFound(what)
+    return obj
+
+
+def add_unique(session: Session, obj: M, code: str, message: str) -> M:
+    """Insert `obj`, or refuse it (409 `code`) when a unique constraint says it exists already."""
+    try:
+        with session.begin_nested():
+            session.add(obj)
+    except IntegrityError as exc:
+        raise Conflict(code, message) from exc
     return obj
 
 

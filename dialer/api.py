@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from flask import current_app, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
-from crm.errors import Conflict
 from crm.extensions import runtime
 from crm.http import ApiBlueprint
-from crm.queries import paginate
+from crm.queries import add_unique, paginate
 from crm.schemas import Page, PageArgs
-from dialer import dnc, service
+from dialer import dnc, service, sessions
 from dialer.gateways.base import CallEvent
 from dialer.models import CallerId
 from dialer.schemas import (
+    CallAwaitingOut,
     CallerIdOut,
     CallFilters,
     CallOut,
@@ -34,6 +33,17 @@ bp = ApiBlueprint("dialer", __name__, tag="dialer")
 def call_log(session: Session, actor: Actor, query: CallFilters):
     """Calls of the visible orgs; agents see their own calls only."""
     return service.call_log(session, actor, query)
+
+
+@bp.endpoint(
+    "/calls/awaiting-outcome",
+    query=PageArgs,
+    response=Page[CallAwaitingOut],
+    permission="calls:dial",
+)
+def calls_awaiting_outcome(session: Session, actor: Actor, query: PageArgs):
+    """My calls that ended without an outcome, newest first: each stays here until given one."""
+    return sessions.awaiting_page(session, actor.user_id, query)
 
 
 @bp.endpoint("/dnc", "POST", body=NewDnc, response=DncOut, status=201, permission="dnc:manage")
@@ -59,12 +69,9 @@ def list_dnc(session: Session, actor: Actor, query: PageArgs):
 def add_caller_id(session: Session, actor: Actor, body: NewCallerId):
     """Add an outbound number to the org's rotation with its daily cap."""
     caller_id = CallerId(org_id=actor.org_id, number=body.number, daily_cap=body.daily_cap)
-    try:
-        with session.begin_nested():
-            session.add(caller_id)
-    except IntegrityError as exc:
-        raise Conflict("duplicate_caller_id", "this number is already in the org's pool") from exc
-    return caller_id
+    return add_unique(
+        session, caller_id, "duplicate_caller_id", "this number is already in the org's pool"
+    )
 
 
 @bp.endpoint(

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import json
-import socket
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import OperationalError
 
 from crm.auth.actor import Actor
 from crm.auth.service import actor_from_token, refresh_actor
 from crm.errors import DomainError
 from crm.extensions import db, runtime
-from dialer.schemas import AgentStateIn, AutoModeIn, DialIn, DispositionIn, HangupIn, NextLeadIn
+from dialer.schemas import (
+    AgentStateIn,
+    AutoModeIn,
+    DialIn,
+    DispositionIn,
+    HangupIn,
+    NextLeadIn,
+    ResumeIn,
+)
+from dialer.sessions import ReconnectGrace
+
+log = logging.getLogger(__name__)
 
 
 def refused(code: str, message: str) -> ConnectionRefusedError:
@@ -44,6 +56,8 @@ class DialerNamespace(Namespace):
     def __init__(self, namespace: str = "/dialer") -> None:
         super().__init__(namespace)
         self.actors: dict[str, Actor] = {}
+        # looked up when a grace period ends: the dialer is built after the namespaces
+        self.grace = ReconnectGrace(lambda actor: runtime.dialer.console_lost(actor))
 
     def on_connect(self, auth: Any = None) -> None:
         """Console connects with {token}; joins its user, team and org rooms."""
@@ -51,9 +65,7 @@ class DialerNamespace(Namespace):
         if not actor.can("calls:dial"):
             raise refused("forbidden", "only agents can use the dialer console")
         self.actors[request.sid] = actor
-        sock = request.environ.get("werkzeug.socket") or request.environ.get("gunicorn.socket")
-        if sock is not None:  # an ack right after an event must not wait for a delayed ACK
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.grace.returned(actor.user_id)
         for room in (
             f"user:{actor.user_id}",
             f"org:{actor.org_id}",
@@ -63,11 +75,21 @@ class DialerNamespace(Namespace):
                 join_room(room)
 
     def on_disconnect(self, reason: Any = None) -> None:
-        """Console gone: its open calls are closed with a reason, the agent goes offline."""
+        """Console gone: unless it (or another of the agent's) comes back within the grace
+        period, the agent's open calls are closed with a reason and the agent goes offline."""
         actor = self.actors.pop(request.sid, None)
+        # a process shutting down has ended its calls already (crm/serving.py), and the agent
+        # reconnects through another process, whose calls this one must not touch
+        if runtime.draining.is_set():
+            return
         # an agent with a second console (a reload, another tab) keeps the call going
         if actor is not None and not any(a.user_id == actor.user_id for a in self.actors.values()):
-            runtime.dialer.console_lost(actor)
+            self.grace.left(actor, runtime.settings.console_grace_seconds)
+
+    def on_resume(self, data: Any = None) -> dict:
+        """Console (after connecting) → {}; answers the agent's state, the call still up, the
+        calls waiting for an outcome and auto mode."""
+        return self._run(ResumeIn, data or {}, lambda a, d: runtime.dialer.resume(a))
 
     def on_agent_state(self, data: Any) -> dict:
         """Agent → {state}; answers {ok}."""
@@ -123,3 +145,12 @@ class DialerNamespace(Namespace):
             }
         except DomainError as err:
             return {"ok": False, "code": err.code, "message": err.message}
+        except OperationalError:
+            # the database restarting: the transaction rolled back, the console may retry (an
+            # exception here would leave the console waiting for an ack that never comes)
+            log.warning("database unavailable during a console event", exc_info=True)
+            return {
+                "ok": False,
+                "code": "database_unavailable",
+                "message": "the database is unavailable; try again in a moment",
+            }

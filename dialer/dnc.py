@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.compliance.pii import PiiVault
+from crm.db import utcnow
 from crm.leads.phone import normalize_phone
 from crm.queries import paginate
 from crm.schemas import PageArgs, PageResult
@@ -37,8 +40,10 @@ def add_indexed(
     masked: str,
     reason: str,
     source: str,
+    now: datetime | None = None,
 ) -> DncEntry:
-    """Add by blind index (a disposition knows the lead, not the plain number); idempotent."""
+    """Add by blind index (a disposition knows the lead, not the plain number); idempotent.
+    `now` is the caller's clock when it has one (a disposition's)."""
     existing = session.scalars(
         select(DncEntry).where(DncEntry.org_id == org_id, DncEntry.phone_bidx == phone_bidx)
     ).first()
@@ -51,6 +56,7 @@ def add_indexed(
         reason=reason,
         source=source,
         created_by=actor.user_id,
+        created_at=now or utcnow(),
     )
     try:
         with session.begin_nested():

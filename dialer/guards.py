@@ -27,6 +27,8 @@ MESSAGES = {
     "frequency_cap": "this lead has been called as often as allowed today",
     "busy": "finish your current call first",
     "no_caller_id": "every outbound number has reached its daily cap",
+    "no_caller_id_configured": "no outbound number is configured for this org; "
+    "an admin adds one under Admin → Caller IDs",
     "lead_in_call": "another console is already calling this lead",
 }
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from crm.leads.models import LeadEvent
 from crm.pools.ownership import org_settings
-from dialer.guards import local_time
+from crm.reports.service import named_period
 from dialer.models import Call
 
 
 def kpis_today(session: Session, org_id: int, now: datetime) -> dict:
-    local = local_time(now, org_settings(session, org_id).timezone)
-    since = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    # "today" as every report and the console read it
+    today = named_period("today", now, ZoneInfo(org_settings(session, org_id).timezone))
+    since = today.start
     calls, connected, talk = session.execute(
         select(
             func.count(),

@@ -5,27 +5,26 @@ Socket handlers and the telephony webhook call these; the rules live in dialer/s
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from crm.auth.actor import SYSTEM, Actor
 from crm.coalescer import Coalescer
 from crm.compliance.masking import mask_phone
 from crm.compliance.pii import PiiVault
 from crm.db import Database, utcnow
-from crm.errors import Conflict, DomainError
-from crm.followups.schemas import NewFollowup
-from crm.followups.service import record_followup
-from crm.funnel.stages import change_stage
+from crm.errors import DomainError
 from crm.leads.models import Lead
 from crm.leads.schemas import LeadOut
 from crm.pools.service import preview_next
-from crm.scoring.refresh import ScoreRefresh
+from crm.scoring.refresh import Scored, ScoreRefresh
 from crm.tenancy import ALL_ORGS
-from dialer import dnc, servers, service
+from dialer import servers, service, sessions
 from dialer.gateways.base import CallEvent, Gateway
 from dialer.kpi_pushes import KpiPushes
 from dialer.models import AgentStateSpan, Call, CallerId, DncEntry
@@ -39,18 +38,9 @@ log = logging.getLogger(__name__)
 RETRY_AFTER = timedelta(hours=1)
 Push = Callable[[str, dict[str, Any], str, str], None]  # (event, data, room, namespace)
 ATTACH_SECONDS = 0.2
+# waits before applying a gateway event again while the database is away: ~30 s in all
+EVENT_RETRY_SECONDS = (0.2, 0.5, 1, 2, 4, 8, 15)
 _OFF = object()  # "not in auto mode", as opposed to auto mode with no city
-
-DISPOSITION_LABELS = {
-    "no_answer": "未接通",
-    "busy": "占线",
-    "invalid_number": "空号/错号",
-    "not_interested": "无意向",
-    "callback": "约回电",
-    "interested": "有意向",
-    "applied": "已进件",
-    "do_not_call": "要求勿扰",
-}
 
 
 class Dialer:
@@ -65,7 +55,7 @@ class Dialer:
         self.db, self.gateway, self.vault, self.push = db, gateway, vault, push
         self.heartbeat = heartbeat
         self.kpis = KpiPushes(db, push)
-        self.scores = ScoreRefresh(db)
+        self.scores = ScoreRefresh(db, on_scored=self._push_scores)
         # the provider's ids of placed calls, written a moment after the dial's ack: a second
         # unit of work per dial was an eighth of the ack's time. Events name calls by our id.
         self._placed: Coalescer[service.PlacedCall] = Coalescer(
@@ -95,7 +85,7 @@ class Dialer:
                 callee_e164=plan.callee_e164,
                 agent_ref=f"agent-{actor.user_id}",
                 privacy=self.gateway.supports_privacy_numbers,
-                sink=self.on_gateway_event,
+                sink=self.deliver,
             )
         except Exception as exc:
             log.exception("gateway refused call %s", call_id)
@@ -133,6 +123,22 @@ class Dialer:
         # the gateway reports the end like any other event, so a hang-up is recorded once
         self.gateway.hangup(str(call_id))
 
+    def deliver(self, event: CallEvent) -> None:
+        """An in-process gateway's event, applied even across a database restart: lost, its
+        call would stay open and its agent "busy" for good. (The webhook answers 503 instead,
+        and the provider sends the event again.)"""
+        for delay in (*EVENT_RETRY_SECONDS, None):
+            try:
+                self.on_gateway_event(event)
+                return
+            except OperationalError:
+                if delay is None:
+                    log.exception("dropped the %s event of call %s", event.state, event.call_ref)
+                    return
+                log.warning("database unavailable: %s event of call %s again in %s s",
+                            event.state, event.call_ref, delay)  # fmt: skip
+                time.sleep(delay)
+
     def on_gateway_event(self, event: CallEvent) -> None:
         """Entry point of every gateway event (callback thread or webhook)."""
         with self.db.unit_of_work(SYSTEM) as session:
@@ -166,40 +172,8 @@ class Dialer:
         re-score follows within a second (ScoreRefresh)."""
         now = now or utcnow()
         with self.db.unit_of_work(actor) as session:
-            call = service.agent_call(session, actor, data.call_id)
-            if call.state != "ended":
-                raise DomainError("call_in_progress", "hang up before recording the outcome")
-            if call.disposition is not None:
-                raise Conflict("already_dispositioned", "this call already has its outcome")
-            call.disposition, call.note = data.disposition, data.note
-            lead = session.get(Lead, call.lead_id, with_for_update=True)
-            followed_up = lead.owner_id == actor.user_id
-            if followed_up:
-                content = data.note or DISPOSITION_LABELS[data.disposition]
-                record_followup(
-                    session,
-                    actor,
-                    lead,
-                    NewFollowup(
-                        channel="call",
-                        content=content,
-                        result=data.disposition,
-                        next_followup_at=data.next_followup_at,
-                    ),
-                    now,
-                )  # re-scored with others off the ack, below
-                if data.stage and data.stage != lead.stage:
-                    change_stage(session, actor, lead, data.stage, data.reason)
-            if data.disposition == "do_not_call":
-                dnc.add_indexed(
-                    session,
-                    actor,
-                    lead.org_id,
-                    lead.phone_bidx,
-                    lead.phone_masked,
-                    "the person asked not to be called",
-                    "disposition",
-                )
+            # re-scored with others off the ack, below
+            lead, followed_up = service.record_disposition(session, actor, data, now)
             set_agent_state(session, actor, "available", now)
             org_id, lead_id = lead.org_id, lead.id
         if followed_up:
@@ -243,8 +217,16 @@ class Dialer:
         if state in ("break", "offline"):
             self.stop_auto_mode(actor, state, f"auto mode stopped: you went {state}")
 
+    def resume(self, actor: Actor) -> dict:
+        """What a console shows when it (re)connects: the agent's state, the call still up,
+        the calls waiting for an outcome and whether auto mode is on."""
+        with self.db.unit_of_work(actor, readonly=True) as session:
+            shown = sessions.snapshot(session, actor, _call_payload)
+        return {**shown, "auto_mode": actor.user_id in self.auto_mode}
+
     def console_lost(self, actor: Actor) -> None:
-        """A console disconnected: its calls end with a reason and the agent goes offline."""
+        """No console of the agent came back within the grace period: their calls end with a
+        reason (and wait for an outcome) and the agent goes offline."""
         self.auto_mode.pop(actor.user_id, None)
         with self.db.unit_of_work(SYSTEM) as session:
             calls = service.close_open_calls(session, "console_lost", agent_id=actor.user_id)
@@ -255,6 +237,32 @@ class Dialer:
         for payload in ended:
             self._push_call_payload(actor.org_id, actor.user_id, payload)
         self._push_state(actor.org_id, actor.user_id, "offline")
+
+    def shut_down(self, reason: str = "server_shutdown") -> int:
+        """This process is stopping: the calls it placed end with `reason` and their agents go
+        offline (their consoles reconnect through another process), and the work marked for
+        the next tick (provider ids, re-scores, wallboard figures) is done now. Returns how
+        many calls ended."""
+        self._placed.drain()
+        server_id = self.heartbeat.server_id if self.heartbeat is not None else None
+        calls: list[Call] = []
+        if server_id is not None:  # None: this process never placed a call
+            with self.db.unit_of_work(SYSTEM) as session:
+                calls = service.close_open_calls(session, reason, server_id=server_id)
+                ended = [(c.org_id, c.agent_id, _call_payload(session, c)) for c in calls]
+                agents = {(c.agent_id, c.org_id) for c in calls if c.agent_id is not None}
+                for agent_id, org_id in agents:
+                    agent = Actor(agent_id, org_id, "agent", None, frozenset())
+                    set_agent_state(session, agent, "offline")
+            for call in calls:
+                self.gateway.hangup(str(call.id))
+            for org_id, agent_id, payload in ended:
+                self._push_call_payload(org_id, agent_id, payload)
+            for agent_id, org_id in agents:
+                self._push_state(org_id, agent_id, "offline")
+        self.scores.refresh_marked()
+        self.kpis.push_marked()
+        return len(calls)
 
     def close_lost_calls(self, now: datetime | None = None) -> int:
         """Open calls of server processes that stopped beating end as server_lost; their agents,
@@ -277,12 +285,21 @@ class Dialer:
             self._push_state(agent.org_id, agent.user_id, "offline")
         return len(calls)
 
+    def _push_scores(self, scored: list[Scored]) -> None:
+        """A lead's new score on its owner's console, so the card and the lists show the same."""
+        for _org_id, owner_id, lead_id, score in scored:
+            if owner_id is not None:
+                scores = {"lead_id": lead_id, "score": score}
+                self.push("lead_scored", scores, f"user:{owner_id}", "/dialer")
+
     def _push_call_payload(self, org_id: int, agent_id: int | None, payload: dict) -> None:
         if agent_id is not None:
             self.push("call_state", payload, f"user:{agent_id}", "/dialer")
         self.push("call_state", {**payload, "agent_id": agent_id}, f"org:{org_id}", "/wallboard")
 
     def _push_state(self, org_id: int, agent_id: int, state: str) -> None:
+        # the agent's own console shows the same state the wallboard does
+        self.push("agent_state", {"state": state}, f"user:{agent_id}", "/dialer")
         self.push(
             "agent_states",
             {"agents": [{"agent_id": agent_id, "state": state}]},

@@ -35,6 +35,12 @@ class DispositionIn(RequestBody):
     next_followup_at: AwareDatetime | None = None
     stage: Stage | None = None
     reason: str | None = Field(None, max_length=200)
+    # the lead's open scheduled follow-ups this call keeps or replaces (crm/followups/schedule.py)
+    replaces: list[int] | None = Field(None, max_length=50)
+
+
+class ResumeIn(RequestBody):
+    """A (re)connected console asks where its agent stands; nothing to say."""
 
 
 class NextLeadIn(RequestBody):
@@ -62,6 +68,13 @@ class CallOut(Response):
     note: str | None
     recording_url: str | None
     privacy_number: str | None
+
+
+class CallAwaitingOut(CallOut):
+    """A call of mine that ended without an outcome, with whom it was to."""
+
+    lead_name_masked: str | None
+    lead_phone_masked: str
 
 
 class CallFilters(PageArgs):

@@ -14,7 +14,10 @@ from crm.auth.actor import Actor
 from crm.auth.service import actor_for_user
 from crm.compliance.pii import PiiVault
 from crm.db import utcnow
-from crm.errors import DomainError, NotFound
+from crm.errors import Conflict, DomainError, NotFound
+from crm.followups.schemas import NewFollowup
+from crm.followups.service import record_followup
+from crm.funnel.stages import change_stage
 from crm.leads.models import Lead
 from crm.leads.service import add_event, get_lead
 from crm.pools.ownership import org_settings
@@ -22,10 +25,11 @@ from crm.pools.service import claim
 from crm.queries import in_period, increment_capped, paginate, where_given
 from crm.schemas import PageResult
 from crm.tenancy import ALL_ORGS
+from dialer import dnc
 from dialer.gateways.base import CallEvent
 from dialer.guards import MESSAGES, DialFacts, local_time, parse_hours, refusal
 from dialer.models import Call, CallerId, CallerIdDay, DncEntry
-from dialer.schemas import CallFilters
+from dialer.schemas import CallFilters, DispositionIn
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,8 @@ def _take_caller_id(session: Session, org_id: int, day: date) -> CallerId | None
         .where(CallerId.org_id == org_id, CallerId.active.is_(True))
         .order_by(func.coalesce(used, 0), func.random())
     ).all()
+    if not candidates:  # not "every number is at its cap": there is none to be at it
+        raise DialRefused("no_caller_id_configured")
     for candidate in candidates:
         if increment_capped(
             session,
@@ -176,6 +182,11 @@ def attach_gateway_calls(session: Session, gateway: str, placed: list[PlacedCall
     )
 
 
+# (event, the call's state) pairs that change nothing: a provider's repeat, or a ringing that
+# arrives after the answer
+_NO_CHANGE = {("answered", "answered"), ("ringing", "ringing"), ("ringing", "answered")}
+
+
 def apply_event(session: Session, event: CallEvent) -> tuple[Call, bool] | None:
     """Record a gateway event on its call. Returns (call, claimed_now) or None for an unknown or
     already ended call (gateways repeat themselves; a late event must not reopen a call)."""
@@ -189,11 +200,13 @@ def apply_event(session: Session, event: CallEvent) -> tuple[Call, bool] | None:
     ).one_or_none()
     if call is None or call.state == "ended":
         return None
+    if (event.state, call.state) in _NO_CHANGE:
+        return None  # delivered again, or late: applied once already (pushes, agent state)
     claimed = False
     if event.state == "answered":
         call.state, call.answered_at = "answered", event.at
         claimed = call.claim_on_connect and _claim_on_connect(session, call, event.at)
-    elif event.state == "ringing" and call.state == "dialing":
+    elif event.state == "ringing":
         call.state = "ringing"
     elif event.state == "ended":
         end_call(session, call, event.end_reason or "failed", event.at, event.recording_url)
@@ -237,6 +250,65 @@ def end_call(
     return call
 
 
+DISPOSITION_LABELS = {
+    "no_answer": "未接通",
+    "busy": "占线",
+    "invalid_number": "空号/错号",
+    "not_interested": "无意向",
+    "callback": "约回电",
+    "interested": "有意向",
+    "applied": "已进件",
+    "do_not_call": "要求勿扰",
+}
+
+
+def record_disposition(
+    session: Session, actor: Actor, data: DispositionIn, now: datetime
+) -> tuple[Lead, bool]:
+    """The outcome of the agent's ended call: on their own lead a follow-up and any stage move,
+    all at `now`; a do_not_call puts the number on the DNC list. Returns the lead and whether it
+    was followed up (its score moved: the caller has it re-scored).
+
+    The follow-up reached the person exactly when the call was answered, whatever outcome was
+    picked. A callback promised on a pool lead (preview dialing, nobody answered) makes the
+    lead the agent's, through the claim rules: a promise needs someone to keep it."""
+    call = agent_call(session, actor, data.call_id)
+    if call.state != "ended":
+        raise DomainError("call_in_progress", "hang up before recording the outcome")
+    if call.disposition is not None:
+        raise Conflict("already_dispositioned", "this call already has its outcome")
+    call.disposition, call.note = data.disposition, data.note
+    lead = session.get(Lead, call.lead_id, with_for_update=True)
+    if data.next_followup_at is not None and lead.owner_id != actor.user_id:
+        claim(session, actor, lead.id, now)
+    followed_up = lead.owner_id == actor.user_id
+    if followed_up:
+        content = data.note or DISPOSITION_LABELS[data.disposition]
+        followup = NewFollowup(
+            channel="call",
+            content=content,
+            result=data.disposition,
+            next_followup_at=data.next_followup_at,
+            reached=call.answered_at is not None,
+            replaces=data.replaces,
+        )
+        record_followup(session, actor, lead, followup, now)
+        if data.stage and data.stage != lead.stage:
+            change_stage(session, actor, lead, data.stage, data.reason, now=now)
+    if data.disposition == "do_not_call":
+        dnc.add_indexed(
+            session,
+            actor,
+            lead.org_id,
+            lead.phone_bidx,
+            lead.phone_masked,
+            "the person asked not to be called",
+            "disposition",
+            now,
+        )
+    return lead, followed_up
+
+
 def _agent(call: Call) -> Actor:
     """The agent of a call as the actor of its timeline events (gateway events have no user)."""
     return Actor(call.agent_id, call.org_id, "agent", None, frozenset())
@@ -266,13 +338,20 @@ def agent_call(session: Session, actor: Actor, call_id: int) -> Call:
 
 
 def close_open_calls(
-    session: Session, reason: str, agent_id: int | None = None, now: datetime | None = None
+    session: Session,
+    reason: str,
+    agent_id: int | None = None,
+    now: datetime | None = None,
+    server_id: str | None = None,
 ) -> list[Call]:
-    """Calls that lost their console (disconnect) or their server (restart) are closed with the
-    reason, never left open. With no agent: every open call, used at server start."""
+    """Calls that lost their console (disconnect) or their server (restart, shutdown) are
+    closed with the reason, never left open. With neither an agent nor a server: every open
+    call, used at the embedded server's start."""
     stmt = select(Call).where(Call.state != "ended").execution_options(**ALL_ORGS)
     if agent_id is not None:
         stmt = stmt.where(Call.agent_id == agent_id)
+    if server_id is not None:
+        stmt = stmt.where(Call.server_id == server_id)
     calls = list(session.scalars(stmt))
     for call in calls:
         end_call(session, call, reason, now or utcnow())

@@ -217,21 +217,18 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-# no control socket: its default path is one per machine, and tests run several servers
-GUNICORN_GEVENT = [
-    "-m",
-    "gunicorn",
-    "-k",
-    "gevent",
-    "-w",
-    "1",
-    "--graceful-timeout",
-    "5",
-    "--no-control-socket",
-]
+# production's settings (gevent worker, drain on SIGTERM); PORT comes from the environment
+GUNICORN_GEVENT = ["-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
 
 
-def start_server(env_overrides: dict[str, str], database_url: str, folder: Path) -> LiveServer:
+def start_server(
+    env_overrides: dict[str, str],
+    database_url: str,
+    folder: Path,
+    command: Sequence[str] | None = None,
+) -> LiveServer:
+    """A server on a free port (PORT); `command` replaces the usual one (tests/topology.py
+    starts what the systemd units start)."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -250,7 +247,11 @@ def start_server(env_overrides: dict[str, str], database_url: str, folder: Path)
     log_path = folder / f"server-{port}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            _server_command(env, port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            command or _server_command(env),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
     deadline = time.monotonic() + 30
@@ -265,11 +266,11 @@ def start_server(env_overrides: dict[str, str], database_url: str, folder: Path)
             time.sleep(0.1)
 
 
-def _server_command(env: dict[str, str], port: int) -> list[str]:
+def _server_command(env: dict[str, str]) -> list[str]:
     """`python wsgi.py` (the embedded server); with ASYNC_MODE=gevent, gunicorn's gevent worker,
     as production serves (README)."""
     if env.get("ASYNC_MODE") == "gevent":
-        return [sys.executable, *GUNICORN_GEVENT, "-b", f"127.0.0.1:{port}", "wsgi:app"]
+        return [sys.executable, *GUNICORN_GEVENT, "wsgi:app"]
     return [sys.executable, "wsgi.py"]
 
 
@@ -298,15 +299,18 @@ def fresh_database(folder: Path) -> Iterator[str]:
 
 
 @contextmanager
-def serve(folder: Path, agents: Sequence[str] = (), **env: str) -> Iterator[LiveServer]:
-    """A server on a fresh database with the demo data and `agents` (see add_agents)."""
+def serve(
+    folder: Path, agents: Sequence[str] = (), leads_each: int = 0, **env: str
+) -> Iterator[LiveServer]:
+    """A server on a fresh database with the demo data and `agents`, each owning `leads_each`
+    new leads (see add_agents)."""
     from crm.compliance.crypto import PiiKeyring
 
     pii_keys = PiiKeyring.generate_json()
     with fresh_database(folder) as url:
         prepare_database(url, pii_keys)
         if agents:
-            add_agents(url, pii_keys, list(agents))
+            add_agents(url, pii_keys, list(agents), leads_each)
         server = start_server({"PII_KEYS": pii_keys, **env}, url, folder)
         try:
             yield server
@@ -323,12 +327,18 @@ class Console:
         token: str | None,
         namespace: str = "/dialer",
         headers: dict[str, str] | None = None,
+        transports: Sequence[str] = ("websocket",),
+        cookies: dict[str, str] | None = None,
     ) -> None:
+        """`headers` go with the first request only; `cookies` with every one (a polling
+        session makes many), as a browser sends them."""
         self.namespace = namespace
         self.events: list[tuple[str, Any]] = []
         self.refusal: Any = None
         self._changed = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
+        http = requests.Session()
+        http.cookies.update(cookies or {})
+        self.sio = socketio.Client(reconnection=False, http_session=http)
         self.sio.on("*", self._record, namespace=namespace)
         self.sio.on("connect_error", self._refused, namespace=namespace)
         try:
@@ -337,7 +347,7 @@ class Console:
                 namespaces=[namespace],
                 auth={"token": token} if token is not None else None,
                 headers=headers or {},
-                transports=["websocket"],
+                transports=list(transports),
                 wait_timeout=10,
             )
         except socketio.exceptions.ConnectionError as exc:

@@ -97,4 +97,13 @@ SCHEDULE: tuple[Periodic, ...] = (
         queue="privacy",
         interval=timedelta(days=1),
     ),
+    # each org's audit chain head as of the day, for operators to export and keep elsewhere
+    # (flask export-audit-anchors); hourly, so a day is anchored whenever the process started,
+    # and the first run of a day is the anchor kept
+    Periodic(
+        name="audit-anchor",
+        func="workers.jobs.audit_anchor.run",
+        queue="privacy",
+        interval=timedelta(hours=1),
+    ),
 )

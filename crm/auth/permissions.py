@@ -35,6 +35,8 @@ _AGENT = {
 _LOAN_BOOK = {"loans:read", "loans:manage"}
 _LEAD_MANAGER = _AGENT | {
     "leads:assign",
+    # across the whole org; a team lead's leads:assign stays within their team
+    "leads:assign_org",
     "leads:import",
     "leads:export",
     "pii:reveal",

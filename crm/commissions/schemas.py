@@ -11,7 +11,8 @@ from pydantic import ConfigDict, Field, model_validator
 from crm.commissions.plan import PlanTerms, Split, Tier
 from crm.schemas import PageArgs, RequestBody, Response
 
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+# a month of this or the last century: "0000-01" has no first day to count from (found fuzzing)
+PERIOD = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
 
 
 class NewPlan(RequestBody):

@@ -6,7 +6,17 @@ from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.followups import service
-from crm.followups.schemas import DueArgs, FollowupOut, NewFollowup, StageChange
+from crm.followups.schemas import (
+    DueArgs,
+    FollowupOut,
+    LeadScheduledOut,
+    NewFollowup,
+    ScheduledArgs,
+    ScheduledCountArgs,
+    ScheduledCounts,
+    ScheduledFollowupOut,
+    StageChange,
+)
 from crm.http import ApiBlueprint
 from crm.leads.schemas import LeadOut
 from crm.schemas import Page, PageArgs
@@ -23,7 +33,9 @@ bp = ApiBlueprint("followups", __name__, tag="followups")
     permission="followups:write",
 )
 def add_followup(session: Session, actor: Actor, lead_id: int, body: NewFollowup):
-    """Record a contact with a lead you own; reschedules it, and a new lead becomes contacted."""
+    """Record a contact with a lead you own: a next time is a new promise beside the open ones;
+    `replaces` (or, by default, the due ones) are kept or replaced; a reached new lead becomes
+    contacted."""
     return service.add_followup(session, actor, lead_id, body)
 
 
@@ -54,3 +66,35 @@ def move_stage(session: Session, actor: Actor, lead_id: int, body: StageChange):
 def due_leads(session: Session, actor: Actor, query: DueArgs):
     """My leads to follow up today, overdue or upcoming (in the org's time zone), soonest first."""
     return service.due_leads(session, actor, query)
+
+
+@bp.endpoint(
+    "/followups/scheduled",
+    query=ScheduledArgs,
+    response=Page[ScheduledFollowupOut],
+    permission="leads:read",
+)
+def scheduled(session: Session, actor: Actor, query: ScheduledArgs):
+    """Every promised follow-up of my leads, overdue, later today or upcoming, soonest first."""
+    return service.scheduled(session, actor, query)
+
+
+@bp.endpoint(
+    "/followups/scheduled/counts",
+    query=ScheduledCountArgs,
+    response=ScheduledCounts,
+    permission="leads:read",
+)
+def scheduled_counts(session: Session, actor: Actor, query: ScheduledCountArgs):
+    """How many promised follow-ups are overdue, due later today and upcoming."""
+    return service.scheduled_counts(session, actor, query.owner_id)
+
+
+@bp.endpoint(
+    "/leads/<int:lead_id>/scheduled-followups",
+    response=list[LeadScheduledOut],
+    permission="leads:read",
+)
+def lead_scheduled(session: Session, actor: Actor, lead_id: int):
+    """The lead's open promised follow-ups, soonest first."""
+    return service.lead_scheduled(session, actor, lead_id)

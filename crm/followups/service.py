@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.db import utcnow
 from crm.errors import DomainError, Forbidden
-from crm.followups.models import Followup
-from crm.followups.schemas import DueArgs, NewFollowup, StageChange
+from crm.followups import schedule
+from crm.followups.models import Followup, ScheduledFollowup
+from crm.followups.schemas import DueArgs, NewFollowup, ScheduledArgs, StageChange
 from crm.funnel.stages import change_stage
 from crm.leads.models import Lead
 from crm.leads.service import add_event, get_lead
@@ -24,6 +25,10 @@ from crm.scoring.service import rescore
 
 # Further out than this is a typo (2062 for 2026) or a lead parked outside the recycle rules.
 NEXT_FOLLOWUP_HORIZON = timedelta(days=365)
+# Without a word from the agent, these channels reach the person; a call's result can say it
+# did not (the dialer says from the call itself whether it was answered).
+REACHING_CHANNELS = frozenset({"call", "visit", "wechat"})
+UNREACHED_RESULTS = frozenset({"no_answer", "busy", "invalid_number"})
 
 
 def ensure_may_work(actor: Actor, lead: Lead) -> None:
@@ -52,9 +57,9 @@ def record_followup(
     """A follow-up on a lead the caller read locked; the caller re-scores the lead (the dialer
     batches its re-scores: crm/scoring/refresh.py).
 
-    First contact means contacted: a `new` lead moves to `contacted`, through change_stage like
-    every other stage move. A follow-up without a next time clears the lead's schedule, so a
-    stale date does not keep it on the overdue list.
+    Reaching the person means contacted: a `new` lead moves to `contacted` (through
+    change_stage like every other stage move) only when the contact reached them, so a call
+    nobody answered leaves it new. Promised times are kept as crm/followups/schedule.py says.
     """
     now = now or utcnow()
     ensure_may_work(actor, lead)
@@ -66,12 +71,14 @@ def record_followup(
         channel=data.channel,
         content=data.content,
         result=data.result,
+        reached=reached_person(data),
         next_followup_at=next_at,
         created_at=now,
     )
     session.add(followup)
-    session.flush()  # the timeline event points at the follow-up by id
-    lead.last_followup_at, lead.next_followup_at = now, next_at
+    session.flush()  # the timeline event and the promise point at the follow-up by id
+    lead.last_followup_at = now
+    schedule.apply_followup(session, lead, followup, data.replaces, now)
     # the missed follow-up that escalated the lead has now happened
     lead.escalated_at = None
     add_event(
@@ -79,12 +86,23 @@ def record_followup(
         lead,
         actor,
         "followup",
-        {"channel": data.channel, "result": data.result, "followup_id": followup.id},
+        {
+            "channel": data.channel,
+            "result": data.result,
+            "followup_id": followup.id,
+            "reached": followup.reached,
+        },
         at=now,
     )
-    if lead.stage == "new":
+    if lead.stage == "new" and followup.reached:
         change_stage(session, actor, lead, "contacted", now=now)
     return followup
+
+
+def reached_person(data: NewFollowup) -> bool:
+    if data.reached is not None:
+        return data.reached
+    return data.channel in REACHING_CHANNELS and data.result not in UNREACHED_RESULTS
 
 
 def list_followups(session: Session, actor: Actor, lead_id: int, args: PageArgs) -> PageResult:
@@ -120,6 +138,59 @@ def due_leads(
         select(Lead).where(Lead.owner_id == owner_id, due).order_by(Lead.next_followup_at, Lead.id)
     )
     return paginate(session, stmt, args)
+
+
+def scheduled(
+    session: Session, actor: Actor, args: ScheduledArgs, now: datetime | None = None
+) -> PageResult:
+    """Promised follow-ups of an agent's leads in one window, soonest first, with their lead."""
+    now = now or utcnow()
+    owner_id, org_id = _list_owner(session, actor, args.owner_id)
+    _start, end = day_bounds(now, org_settings(session, org_id).timezone)
+    stmt = (
+        schedule.owned_open(owner_id)
+        .where(schedule.due_window(ScheduledFollowup.due_at, args.when, now, end))
+        .order_by(ScheduledFollowup.due_at, ScheduledFollowup.id)
+    )
+    page = paginate(session, stmt, args)
+    lead_ids = [promise.lead_id for promise in page.items]
+    leads = {lead.id: lead for lead in session.scalars(select(Lead).where(Lead.id.in_(lead_ids)))}
+    items = [{**_columns(p), "lead": leads[p.lead_id]} for p in page.items]
+    return PageResult(items, page.total, page.page, page.per_page)
+
+
+def scheduled_counts(
+    session: Session, actor: Actor, owner_id: int | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """How many promised follow-ups each window holds: the console's tab counts."""
+    now = now or utcnow()
+    owner_id, org_id = _list_owner(session, actor, owner_id)
+    _start, end = day_bounds(now, org_settings(session, org_id).timezone)
+    open_ = schedule.owned_open(owner_id).subquery()
+    counts = session.execute(
+        select(
+            *(
+                func.count().filter(schedule.due_window(open_.c.due_at, when, now, end)).label(when)
+                for when in schedule.WHEN
+            )
+        ).select_from(open_)
+    ).one()
+    return dict(counts._mapping)
+
+
+def lead_scheduled(session: Session, actor: Actor, lead_id: int) -> list[ScheduledFollowup]:
+    """The lead's open promises, soonest first (what a new follow-up may keep or replace)."""
+    return schedule.open_promises(session, get_lead(session, actor, lead_id))
+
+
+def _columns(promise: ScheduledFollowup) -> dict:
+    return {
+        "id": promise.id,
+        "lead_id": promise.lead_id,
+        "followup_id": promise.followup_id,
+        "due_at": promise.due_at,
+        "created_at": promise.created_at,
+    }
 
 
 def day_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:

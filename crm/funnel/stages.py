@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.db import utcnow
 from crm.errors import DomainError
+from crm.followups.schedule import close_all
 from crm.leads.models import FUNNEL, Lead
 from crm.leads.service import add_event
 
@@ -57,8 +58,8 @@ def change_stage(
     lead.stage_changed_at = now
     lead.reached_rank = max(lead.reached_rank, RANK.get(target, 0))
     lead.lost_reason = reason.strip() if target == "lost" and reason else None
-    if target in CLOSED:
-        lead.next_followup_at = None  # nobody calls a closed lead back: off every due list
+    if target in CLOSED:  # nobody calls a closed lead back: off every due list
+        close_all(session, lead, now, "lead_closed")
     add_event(
         session,
         lead,

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from decimal import Decimal
 
+from crm.compliance.masking import mask_in_text
 from crm.errors import DomainError
 
 _AMOUNT_UNITS = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000, "亿": 100_000_000}
@@ -58,8 +59,10 @@ def parse_amount(text: str) -> Decimal | None:
         multiplier = _AMOUNT_UNITS[number[-1]]
         number = number[:-1]
     if not _DECIMAL.fullmatch(number):
+        # a cell of the wrong column may hold a phone or ID number: the job result keeps it
+        shown = mask_in_text(raw)
         raise DomainError(
-            "invalid_amount", f"not an amount: {raw!r}", status=422, details={"value": raw}
+            "invalid_amount", f"not an amount: {shown!r}", status=422, details={"value": shown}
         )
     amount = Decimal(number) * multiplier
     # "1.5万" multiplies to Decimal("15000.0"); drop the spurious exponent for whole yuan.
@@ -138,8 +141,9 @@ def parse_term_months(text: str) -> int | None:
         value = Decimal(match.group(1))
         months = value * 12 if match.group(2) in _YEAR_UNITS else value
     if months is None or months <= 0 or months != months.to_integral_value():
+        shown = mask_in_text(raw)
         raise DomainError(
-            "invalid_term", f"not a loan term: {raw!r}", status=422, details={"value": raw}
+            "invalid_term", f"not a loan term: {shown!r}", status=422, details={"value": shown}
         )
     return int(months)
 

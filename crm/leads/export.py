@@ -6,10 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -20,6 +23,8 @@ from crm.leads.cells import neutralise_formula
 from crm.leads.models import Lead
 from crm.leads.schemas import ExportArgs
 from crm.leads.service import filtered_leads
+from crm.orgs.models import User
+from crm.reports.service import org_zone
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -34,32 +39,60 @@ COLUMNS = (
     ("source", "渠道来源"),
     ("stage", "阶段"),
     ("score", "评分"),
-    ("owner_id", "负责人ID"),
+    ("owner_id", "负责人"),
     ("amount_wanted", "贷款金额(元)"),
     ("term_months", "期限(月)"),
     ("purpose", "用途"),
     ("remark", "备注"),
     ("created_at", "创建时间"),
+    ("last_followup_at", "最近跟进"),
+    ("next_followup_at", "下次跟进"),
 )
+# the words of the pages (zh-CN), as the column titles above: a file people read and pass on
+STAGE_WORDS = {
+    "new": "新线索",
+    "contacted": "已联系",
+    "qualified": "已筛选",
+    "applied": "已进件",
+    "approved": "已审批",
+    "disbursed": "已放款",
+    "lost": "已流失",
+    "rejected": "已拒绝",
+}
+PUBLIC_POOL = "公海"
 
 
-def lead_rows(leads: Iterable[Lead], vault: PiiVault, reveal: bool) -> Iterable[list[str]]:
+@dataclass(frozen=True)
+class ExportContext:
+    """What turns codes into words: owners' names and the org's clock."""
+
+    vault: PiiVault
+    reveal: bool
+    owners: dict[int, str]
+    zone: ZoneInfo
+
+
+def lead_rows(leads: Iterable[Lead], context: ExportContext) -> Iterable[list[str]]:
     yield [title for _, title in COLUMNS]
     for lead in leads:
-        yield [_cell(lead, key, vault, reveal) for key, _ in COLUMNS]
+        yield [_cell(lead, key, context) for key, _ in COLUMNS]
 
 
-def _cell(lead: Lead, key: str, vault: PiiVault, reveal: bool) -> str:
+def _cell(lead: Lead, key: str, context: ExportContext) -> str:
     if key in ("name", "phone", "id_number"):
         token = getattr(lead, f"{key}_enc")
-        if reveal and token:
-            return vault.show(token, key)
+        if context.reveal and token:
+            return context.vault.show(token, key)
         return getattr(lead, f"{key}_masked") or ""
+    if key == "owner_id":
+        return PUBLIC_POOL if lead.owner_id is None else context.owners.get(lead.owner_id, "")
     value = getattr(lead, key)
     if value is None:
         return ""
+    if key == "stage":
+        return STAGE_WORDS.get(value, value)
     if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
+        return value.astimezone(context.zone).strftime("%Y-%m-%d %H:%M")
     return str(value)
 
 
@@ -90,13 +123,16 @@ def _text_cell(sheet, value: str) -> WriteOnlyCell:
 def export_leads(
     session: Session, actor: Actor, vault: PiiVault, args: ExportArgs
 ) -> tuple[bytes, str, str]:
-    """The filtered leads as a file: (content, mimetype, filename). Audited either way."""
-    reveal = actor.can("pii:export")
+    """The filtered leads as a file: (content, mimetype, filename). Audited either way; full
+    values need `pii:export` and a stated purpose (credit-reporting rules art. 33)."""
+    reveal = actor.can("pii:export") and args.purpose is not None
+    zone = org_zone(session, actor)
+    owners = dict(session.execute(select(User.id, User.display_name)).all())
     stmt = filtered_leads(actor, vault, args).limit(args.per_page)
     leads = session.scalars(stmt.execution_options(yield_per=2000))
-    rows = list(lead_rows(leads, vault, reveal))
+    rows = list(lead_rows(leads, ExportContext(vault, reveal, owners, zone)))
     filters = args.model_dump(
-        mode="json", exclude_none=True, exclude={"format", "per_page", "page"}
+        mode="json", exclude_none=True, exclude={"format", "per_page", "page", "purpose"}
     )
     audit.record(
         session,
@@ -104,6 +140,7 @@ def export_leads(
         "export",
         actor.org_id,
         fields=list(PII_FIELDS) if reveal else [],
+        purpose=args.purpose,
         details={
             "rows": len(rows) - 1,
             "masked": not reveal,
@@ -111,7 +148,8 @@ def export_leads(
             "format": args.format,
         },
     )
-    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    # named by the org's clock, as the times inside it
+    stamp = utcnow().astimezone(zone).strftime("%Y%m%d-%H%M%S")
     if args.format == "xlsx":
         return to_xlsx(rows), XLSX_MIMETYPE, f"leads-{stamp}.xlsx"
     return to_csv(rows), "text/csv; charset=utf-8", f"leads-{stamp}.csv"

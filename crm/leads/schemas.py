@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Json, model_validator
 
@@ -146,6 +146,8 @@ class LeadFilters(PageArgs):
 class ExportArgs(LeadFilters):
     format: Literal["csv", "xlsx"] = "csv"
     per_page: int = Field(100_000, ge=1, le=100_000)
+    # full personal data leaves only with a stated purpose (audited); without one it is masked
+    purpose: str | None = Field(None, min_length=4, max_length=500)
 
 
 class RevealRequest(RequestBody):
@@ -191,4 +193,29 @@ class EventOut(Response):
     kind: str
     at: datetime
     actor_id: int | None
+    actor_name: str | None = Field(None, description="who did it (display name)")
     data: dict
+
+
+SourceKind = Literal["form", "partner", "purchased", "referral", "remarketing", "other"]
+Price = Annotated[Decimal, Field(ge=0, le=Decimal("100000"), decimal_places=2)]
+
+
+class NewSource(RequestBody):
+    name: str = Field(min_length=1, max_length=64)
+    kind: SourceKind = "other"
+    cost_per_lead: Price = Decimal("0")
+
+
+class SourceChange(RequestBody):
+    kind: SourceKind | None = None
+    cost_per_lead: Price | None = None
+
+
+class SourceOut(Response):
+    id: int
+    org_id: int
+    name: str
+    kind: str
+    cost_per_lead: Decimal
+    created_at: datetime

@@ -129,6 +129,8 @@ def update_lead(
         columns = phone_columns(vault, normalize_phone(data.phone))
         _refuse_duplicate(session, lead.org_id, columns["phone_bidx"], except_id=lead.id)
         _assign(lead, columns)
+    if "source" in changes and data.source is None:  # a 500 (NOT NULL) before; found fuzzing
+        raise DomainError("invalid_source", "a lead needs a source")
     if "name" in changes:
         _assign(lead, name_columns(vault, data.name))
     if "id_number" in changes:

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.leads.models import Lead, LeadEvent
 from crm.leads.service import get_lead
+from crm.orgs.models import User
 from crm.schemas import PageArgs, PageResult
+from crm.tenancy import ALL_ORGS
 
 
 def events(session: Session, actor: Actor, lead_id: int, args: PageArgs) -> PageResult:
@@ -28,7 +30,32 @@ def events(session: Session, actor: Actor, lead_id: int, args: PageArgs) -> Page
     # keeps a million-row import from writing a million events.
     if offset <= stored < offset + args.per_page:
         items.append(_created(lead))
-    return PageResult(items, stored + 1, args.page, args.per_page)
+    return PageResult(_named(session, items), stored + 1, args.page, args.per_page)
+
+
+def _named(session: Session, items: list) -> list[dict]:
+    """Each event with who did it, by name: "李组长 edited the city", not just "edited"."""
+    rows = [
+        item
+        if isinstance(item, dict)
+        else {
+            "id": item.id,
+            "kind": item.kind,
+            "at": item.at,
+            "actor_id": item.actor_id,
+            "data": item.data,
+        }
+        for item in items
+    ]
+    ids = {row["actor_id"] for row in rows if row["actor_id"] is not None}
+    names = dict(
+        session.execute(
+            select(User.id, User.display_name)
+            .where(User.id.in_(ids))
+            .execution_options(**ALL_ORGS)  # a colleague of another org may have acted (HQ)
+        ).all()
+    )
+    return [{**row, "actor_name": names.get(row["actor_id"])} for row in rows]
 
 
 def _created(lead: Lead) -> dict:

@@ -158,7 +158,10 @@ def submit(
     application, lead = _step(session, actor, application_id, "submitted", now)
     application.submitted_at = application.updated_at
     if application.reviewer_id is None:
-        application.reviewer_id = _pick_reviewer(session, application.org_id)
+        # not flushed first: the step and the reviewer go in one UPDATE, whose updated_at is the
+        # step's `now` (a second UPDATE would get the onupdate clock's instead)
+        with session.no_autoflush:
+            application.reviewer_id = _pick_reviewer(session, application.org_id)
     advance_to(session, actor, lead, "applied", now=application.updated_at)
     return application
 

@@ -19,6 +19,14 @@ Role = Literal[ROLES]  # type: ignore[valid-type]
 Rate = Annotated[Decimal, Field(strict=False), PlainSerializer(str, return_type=str)]
 
 
+class DailyTargets(RequestBody):
+    """What each agent of the org aims for in a day; the console shows their day against it."""
+
+    calls: int = Field(120, ge=0, le=2000)
+    connected: int = Field(40, ge=0, le=2000)
+    talk_minutes: int = Field(90, ge=0, le=24 * 60)
+
+
 class OrgSettings(RequestBody):
     """Per-org rules; defaults are the product's (DESIGN.md §2)."""
 
@@ -43,6 +51,7 @@ class OrgSettings(RequestBody):
     apr_flag: Rate = Field(Decimal("0.24"), gt=0, le=Decimal("0.36"))
     # lead-quality scoring weights (crm/scoring/settings.py)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    agent_daily_targets: DailyTargets = Field(default_factory=DailyTargets)
 
     @field_validator("timezone")
     @classmethod

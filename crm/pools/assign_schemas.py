@@ -46,3 +46,11 @@ class Skipped(Response):
 class AssignResult(Response):
     assigned: list[Assigned]
     skipped: list[Skipped]
+
+
+class Assignee(Response):
+    id: int
+    display_name: str
+    role: str
+    org_id: int
+    team_id: int | None

@@ -24,6 +24,7 @@ from crm.errors import DomainError
 from crm.leads.models import Lead
 from crm.leads.service import visibility
 from crm.orgs.models import Org, Team, User
+from crm.pools import team_scope
 from crm.pools.assign_schemas import Assigned, AssignRequest, AssignResult, Skipped
 from crm.pools.models import Pool
 from crm.pools.ownership import hand_to, org_settings, record_owner_change
@@ -131,6 +132,7 @@ def assign(
     """Distribute `request.lead_ids`; leads that cannot go are skipped with a reason."""
     now = now or utcnow()
     lead_ids = list(dict.fromkeys(request.lead_ids))
+    team_scope.check_request(session, actor, request)
     route = _route(session, actor, request, now)
     leads = {
         lead.id: lead
@@ -147,6 +149,8 @@ def assign(
         try:
             if lead is None:
                 raise Skip("not_found", "lead not found")
+            if refusal := team_scope.lead_refusal(session, actor, lead):
+                raise Skip("other_team", refusal)
             route(lead)
         except Skip as skip:
             result.skipped.append(Skipped(lead_id=lead_id, code=skip.code, message=skip.message))

@@ -45,7 +45,7 @@ def claim(session: Session, actor: Actor, lead_id: int, now: datetime | None = N
     _count_claim(session, actor, settings, now)
     if not take_unowned(session, lead_id, actor.user_id, now):
         _refuse_owned(actor, None)
-    return _claimed(session, actor, lead_id)
+    return _claimed(session, actor, lead_id, now)
 
 
 def claim_next(
@@ -335,8 +335,8 @@ def _open_to(actor: Actor) -> ColumnElement[bool]:
     return or_(Pool.team_id.is_(None), Pool.team_id == actor.team_id)
 
 
-def _claimed(session: Session, actor: Actor, lead_id: int) -> Lead:
+def _claimed(session: Session, actor: Actor, lead_id: int, now: datetime) -> Lead:
     # take_unowned updated the row behind the session's back: load it as it is now
     lead = session.get(Lead, lead_id, populate_existing=True)
-    record_owner_change(session, actor, lead, "claimed", None)
+    record_owner_change(session, actor, lead, "claimed", None, at=now)
     return lead

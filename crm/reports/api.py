@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.http import ApiBlueprint
+from crm.reports import personal
 from crm.reports.funnel import channel_report, funnel_report
 from crm.reports.hourly import hourly_report
 from crm.reports.loan_book import loan_book
@@ -19,6 +20,7 @@ from crm.reports.schemas import (
     HourlyOut,
     LoanBookArgs,
     LoanBookOut,
+    MyDayOut,
     PeriodArgs,
 )
 from crm.reports.service import resolve_period
@@ -31,7 +33,7 @@ bp = ApiBlueprint("reports", __name__, tag="reports")
 )
 def funnel(session: Session, actor: Actor, query: FunnelArgs):
     """Leads created in [from, to) per group: how many reached each stage, and the conversions."""
-    period = resolve_period(session, actor, query.from_, query.to)
+    period = resolve_period(session, actor, query.from_, query.to, name=query.period)
     return funnel_report(session, actor, period, query.group_by)
 
 
@@ -40,7 +42,7 @@ def funnel(session: Session, actor: Actor, query: FunnelArgs):
 )
 def agents(session: Session, actor: Actor, query: PeriodArgs):
     """Per agent: calls, follow-ups, applications and disbursed amount in [from, to)."""
-    period = resolve_period(session, actor, query.from_, query.to)
+    period = resolve_period(session, actor, query.from_, query.to, name=query.period)
     return agent_report(session, actor, period)
 
 
@@ -49,8 +51,14 @@ def agents(session: Session, actor: Actor, query: PeriodArgs):
 )
 def channels(session: Session, actor: Actor, query: PeriodArgs):
     """Per source: leads created in [from, to), their cost, applications and disbursed loans."""
-    period = resolve_period(session, actor, query.from_, query.to)
+    period = resolve_period(session, actor, query.from_, query.to, name=query.period)
     return channel_report(session, actor, period)
+
+
+@bp.endpoint("/reports/my-day", response=MyDayOut, permission="calls:dial")
+def my_day(session: Session, actor: Actor):
+    """My calls, connected calls and talk time today, against the org's daily targets."""
+    return personal.my_day(session, actor)
 
 
 @bp.endpoint("/reports/hourly", query=HourlyArgs, response=HourlyOut, permission="reports:read")

@@ -3,7 +3,7 @@ trend charts need not rescan months of calls and events."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,16 +14,14 @@ from crm.leads.models import Lead, LeadEvent
 from crm.orgs.models import Org
 from crm.pools.ownership import org_settings
 from crm.pools.recycle import Transaction
-from crm.reports.service import Period
+from crm.reports.service import Period, days
 from crm.reports.snapshot_models import KpiSnapshot
 from dialer.models import Call
 
 
 def day_period(session: Session, org_id: int, day: date) -> Period:
     """The org's local calendar day `day` as a UTC range."""
-    zone = ZoneInfo(org_settings(session, org_id).timezone)
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    return Period(start, datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone))
+    return days(ZoneInfo(org_settings(session, org_id).timezone), day, day + timedelta(days=1))
 
 
 def kpi_figures(session: Session, org_id: int, period: Period) -> dict[str, Any]:

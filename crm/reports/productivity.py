@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Subquery, case, func, literal, or_, select
+from sqlalchemy import Select, Subquery, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -65,17 +65,7 @@ def agent_report(
     `period` and not cancelled since.
     """
     times = _time_in_states(period, now or utcnow())
-    calls = (
-        select(
-            Call.agent_id.label("user_id"),
-            func.count().label("n"),
-            func.count(Call.answered_at).label("connected"),
-            func.coalesce(func.sum(Call.duration_s), 0).label("talk_seconds"),
-        )
-        .where(period.contains(Call.started_at))
-        .group_by(Call.agent_id)
-        .subquery()
-    )
+    calls = call_figures(period).subquery()
     followups = (
         select(Followup.user_id.label("user_id"), func.count().label("n"))
         .where(period.contains(Followup.created_at))
@@ -154,6 +144,21 @@ def agent_report(
         for row in session.execute(stmt)
     ]
     return AgentReport(period, rows)
+
+
+def call_figures(period: Period) -> Select:
+    """Per agent: calls started in `period`, those answered, and their talk time. The agents
+    report and the console's own figures (crm/reports/personal.py) both count with it."""
+    return (
+        select(
+            Call.agent_id.label("user_id"),
+            func.count().label("n"),
+            func.count(Call.answered_at).label("connected"),
+            func.coalesce(func.sum(Call.duration_s), 0).label("talk_seconds"),
+        )
+        .where(period.contains(Call.started_at))
+        .group_by(Call.agent_id)
+    )
 
 
 def _time_in_states(period: Period, now: datetime) -> Subquery:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, model_validator
 
 from crm.reports.funnel import Grouping
 from crm.reports.loan_book import Grouping as BookGrouping
+from crm.reports.service import PERIOD_NAMES
 from crm.schemas import QueryArgs, Response
 
 
@@ -33,10 +34,21 @@ _TO = "end of the period, excluded (a lead created at `to` is not in it); defaul
 
 
 class PeriodArgs(QueryArgs):
-    """At most 366 days; without `from` the period is the 30 days before `to`."""
+    """A named period, or at most 366 days; without `from` the 30 days before `to`."""
 
+    period: Literal[PERIOD_NAMES] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="whole days in your org's zone ending today (today, last_30_days, "
+        "this_month, ...) or yesterday and last_month; instead of from and to",
+    )
     from_: Instant | None = Field(None, alias="from", description=_FROM)
     to: Instant | None = Field(None, description=_TO)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PeriodArgs:
+        if self.period is not None and (self.from_ is not None or self.to is not None):
+            raise ValueError("give either period or from/to")
+        return self
 
 
 class FunnelArgs(PeriodArgs):
@@ -187,3 +199,17 @@ class LoanBookOut(Response):
     group_by: BookGrouping
     groups: list[BookGroupOut]
     total: BookGroupOut
+
+
+class DailyTargetsOut(Response):
+    calls: int
+    connected: int
+    talk_minutes: int
+
+
+class MyDayOut(Response):
+    period: PeriodOut
+    calls: int = Field(description="dial attempts started today, as the agents report counts")
+    connected: int
+    talk_seconds: int
+    targets: DailyTargetsOut = Field(description="the org's daily targets for each agent")

@@ -17,6 +17,7 @@ from crm.orgs.schemas import OrgSettings
 from crm.pools.ownership import org_settings
 
 DEFAULT_PERIOD = timedelta(days=30)
+PERIOD_NAMES = ("today", "yesterday", "last_7_days", "last_30_days", "this_month", "last_month")
 # A year plus a leap day: bounds the cohort a report scans, whose cost grows with it (bench/).
 MAX_PERIOD = timedelta(days=366)
 RATE_PLACES = Decimal("0.0001")
@@ -40,13 +41,17 @@ def resolve_period(
     start: date | datetime | None,
     end: date | datetime | None,
     now: datetime | None = None,
+    name: str | None = None,
 ) -> Period:
-    """The period asked for: `end` defaults to now and `start` to 30 days before `end`.
+    """The period asked for: a named one (named_period), or `end` defaulting to now
+    and `start` to 30 days before `end`.
 
     A bare date is midnight at the start of that day in the actor's org time zone, so
     `from=2026-11-01&to=2026-12-01` is all of November for a Beijing broker.
     """
-    zone = _org_zone(session, actor)
+    zone = org_zone(session, actor)
+    if name is not None:
+        return named_period(name, now or utcnow(), zone)
     end_at = _instant(end, zone) if end is not None else now or utcnow()
     start_at = _instant(start, zone) if start is not None else end_at - DEFAULT_PERIOD
     if end_at <= start_at:
@@ -58,6 +63,38 @@ def resolve_period(
             details={"max_days": MAX_PERIOD.days},
         )
     return Period(start_at, end_at)
+
+
+def days(zone: ZoneInfo, first: date, end: date) -> Period:
+    """The local days [first, end) as one half-open range of instants."""
+    return Period(
+        datetime.combine(first, time.min, tzinfo=zone), datetime.combine(end, time.min, tzinfo=zone)
+    )
+
+
+def named_period(name: str, now: datetime, zone: ZoneInfo) -> Period:
+    """The named periods every page reports on (dashboard, big screen, wallboard, the console's
+    own figures): whole calendar days in the org's zone, so two pages asking for the last 30
+    days at the same moment count the same rows. Those including today end at tomorrow's
+    midnight: what has not happened yet is simply not counted."""
+    today = now.astimezone(zone).date()
+    tomorrow = today + timedelta(days=1)
+    month_start = today.replace(day=1)
+    first, end = {
+        "today": (today, tomorrow),
+        "yesterday": (today - timedelta(days=1), today),
+        "last_7_days": (today - timedelta(days=6), tomorrow),
+        "last_30_days": (today - timedelta(days=29), tomorrow),
+        "this_month": (month_start, tomorrow),
+        "last_month": ((month_start - timedelta(days=1)).replace(day=1), month_start),
+    }[name]
+    return days(zone, first, end)
+
+
+def org_zone(session: Session, actor: Actor) -> ZoneInfo:
+    """The actor's org time zone; the system actor has no org and reads the product's default."""
+    settings = org_settings(session, actor.org_id) if actor.org_id else OrgSettings()
+    return ZoneInfo(settings.timezone)
 
 
 def rate(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
@@ -87,9 +124,3 @@ def _instant(value: date | datetime, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.combine(value, time.min, tzinfo=zone)
-
-
-def _org_zone(session: Session, actor: Actor) -> ZoneInfo:
-    # the system actor has no org: it reads dates in the product's default zone
-    settings = org_settings(session, actor.org_id) if actor.org_id else OrgSettings()
-    return ZoneInfo(settings.timezone)

@@ -9,6 +9,7 @@ up to the interval; if the process stops first, the nightly org re-score catches
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -21,9 +22,20 @@ from crm.scoring.service import rescore
 INTERVAL_SECONDS = 1.0
 
 
+# (org id, owner id or None, lead id, new score) of each lead re-scored in a tick
+Scored = tuple[int, int | None, int, int]
+
+
 class ScoreRefresh:
-    def __init__(self, db: Database, interval: float = INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        db: Database,
+        interval: float = INTERVAL_SECONDS,
+        on_scored: Callable[[list[Scored]], None] | None = None,
+    ) -> None:
         self._db = db
+        # told once the new scores are committed (the dialer shows them on the owner's console)
+        self._on_scored = on_scored
         self._leads: Coalescer[tuple[int, int]] = Coalescer(
             "score-refresh", self._rescore, interval
         )
@@ -50,3 +62,6 @@ class ScoreRefresh:
                     .with_for_update()
                 ).all()
                 rescore(session, leads, utcnow())
+                scored = [(lead.org_id, lead.owner_id, lead.id, lead.score) for lead in leads]
+            if self._on_scored is not None:
+                self._on_scored(scored)

@@ -126,6 +126,8 @@ def page(*permissions: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
                 ), 403
             return view(**kwargs)
 
+        # what the page asks for, readable by the tenant-isolation matrix (tests)
+        guarded.permissions = permissions
         return guarded
 
     return decorator

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from crm.funnel.stages import TRANSITIONS
 from crm.leads.models import STAGES
 from crm.web.auth import page
 
@@ -20,5 +21,13 @@ def lead_list():
 @bp.get("/leads/<int:lead_id>")
 @page("leads:read")
 def lead_detail(lead_id: int):
-    """The API answers 404 for another org's lead; the page shows that message."""
-    return render_template("leads/detail.html", active_nav="leads", lead_id=lead_id, stages=STAGES)
+    """The API answers 404 for another org's lead; the page shows that message and nothing of
+    a lead (no forms for one that is not there)."""
+    transitions = {stage: sorted(targets) for stage, targets in TRANSITIONS.items()}
+    return render_template(
+        "leads/detail.html",
+        active_nav="leads",
+        lead_id=lead_id,
+        stages=STAGES,
+        transitions=transitions,
+    )

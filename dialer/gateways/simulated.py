@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import random
 import threading
 import time
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from dialer.gateways.base import CallEvent, EventSink, Originated
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,10 @@ class _Timeline:
                 while not self._due or self._due[0].at > self._clock():
                     self._cv.wait(None if not self._due else self._due[0].at - self._clock())
                 due = heapq.heappop(self._due)
-            due.action()
+            try:
+                due.action()
+            except Exception:  # one failed step must not stop the calls behind it for good
+                log.exception("%s: a call step failed", self._name)
 
 
 class SimulatedCarrier:

@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { t } from './i18n.js';
 import { el, formatTime, pageData, showError, toast } from './ui.js';
 import { initSettings } from './admin_settings.js';
+import { renderSources } from './admin_sources.js';
 
 const $ = (selector) => document.querySelector(selector);
 const config = pageData('admin-page');
@@ -108,8 +109,11 @@ const renderers = {
     rows($('#dnc-table'), page.items, (d) => [el('span', { class: 'phone' }, d.phone_masked), d.reason, d.source, formatTime(d.created_at)]);
   },
   audit: renderAudit,
+  // rendered on the server: the chains are checked where the data is
+  'audit-chain': async () => {},
   roles: async () => {},
   settings: () => initSettings($('#settings-org'), errorBox),
+  sources: () => renderSources((id) => nameOf('orgs', id), errorBox),
 };
 
 let auditPage = 1;
@@ -122,10 +126,12 @@ async function renderAudit() {
   if (form.elements.from.value) params.from = `${form.elements.from.value}T00:00:00+08:00`;
   if (form.elements.to.value) params.to = `${form.elements.to.value}T23:59:59+08:00`;
   const page = await api.get('audit', params);
+  const { actions, fields } = config.audit_labels; // in the user's language, codes as a fallback
   rows($('#audit-table'), page.items, (entry) => [
-    formatTime(entry.at, { seconds: true }), nameOf('users', entry.user_id), entry.action,
+    formatTime(entry.at, { seconds: true }), nameOf('users', entry.user_id),
+    el('span', { title: entry.action }, actions[entry.action] || entry.action),
     entry.lead_id ? el('a', { href: `/leads/${entry.lead_id}` }, `#${entry.lead_id}`) : '—',
-    entry.fields.join(', '), entry.purpose || '', entry.ip || '']);
+    entry.fields.map((f) => fields[f] || f).join(t(', ')), entry.purpose || '', entry.method || '', entry.ip || '']);
   const pages = Math.max(1, Math.ceil(page.total / page.per_page));
   $('#total').textContent = t('%(count)s entries', { count: page.total });
   $('#page-number').textContent = t('Page %(page)s of %(pages)s', { page: auditPage, pages });
@@ -166,6 +172,7 @@ async function init() {
     users: [['orgs', 'orgs'], ['teams', 'teams']],
     teams: [['orgs', 'orgs'], ['teams', 'teams']],
     settings: [['orgs', 'orgs']],
+    sources: [['orgs', 'orgs']],
     audit: [['users', 'users']],
   }[section] || [];
   const failures = (await Promise.allSettled(needed.map(([kind, path]) => loadLookup(kind, path))))

@@ -2,7 +2,7 @@
 // funnel, the day by hour and the city ranking re-read from the reports every minute.
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { el, formatTime, toast } from './ui.js';
+import { el, formatTime, showError } from './ui.js';
 import { agentStateLabels } from './console_labels.js';
 import { chart, funnelOption, hourlyOption, officeToday } from './dashboard_charts.js';
 import { LiveFloor, renderKpis } from './dashboard_live.js';
@@ -31,17 +31,27 @@ const floor = new LiveFloor({
 
 async function refreshReports() {
   try {
+    // the dashboard's "last 30 days" exactly (whole days in the office's zone)
     const [report, cities, day] = await Promise.all([
-      api.get('reports/funnel', { group_by: 'source' }),
-      api.get('reports/funnel', { group_by: 'city' }),
+      api.get('reports/funnel', { group_by: 'source', period: 'last_30_days' }),
+      api.get('reports/funnel', { group_by: 'city', period: 'last_30_days' }),
       api.get('reports/hourly'),
     ]);
     funnel.setOption(funnelOption(report.total, { dark: true }), true);
+    showFunnelFigures(report.total);
     hourly.setOption(hourlyOption(day, { dark: true }), true);
     showCities(cities.groups);
   } catch (err) {
-    toast(err.message, 'error');
+    showError(err);
   }
+}
+
+function showFunnelFigures(total) {
+  const applied = total.stages.find((s) => s.stage === 'applied');
+  document.getElementById('bs-funnel-figures').replaceChildren(
+    el('span', {}, `${t('Leads')} `, el('b', { 'data-testid': 'bs-leads' }, String(total.leads))),
+    el('span', {}, `${t('Applied')} `, el('b', { 'data-testid': 'bs-applied' }, String(applied ? applied.count : 0))),
+  );
 }
 
 function showCities(groups) {
@@ -75,4 +85,4 @@ refreshReports();
 setInterval(refreshReports, REPORT_REFRESH_MS);
 officeToday()
   .then((today) => floor.loadRoster(today))
-  .catch((err) => toast(err.message, 'error'));
+  .catch((err) => showError(err));

@@ -1,6 +1,6 @@
 // Words the console shows for the dialer's codes. Functions, not constants: the catalogue is
 // read when the page starts, and each msgid stays a literal t('...') for pybabel extract.
-import { t } from './i18n.js';
+import { errorMessage, t } from './i18n.js';
 import { formatMoney } from './ui.js';
 
 export function dispositionLabels() {
@@ -26,6 +26,38 @@ export function stageLabels() {
     disbursed: t('Disbursed'),
     lost: t('Lost'),
     rejected: t('Rejected'),
+  };
+}
+
+/** Score factors (crm/scoring/rules.py) by code: the chips on a lead card. */
+export function scoreFactorLabels() {
+  return {
+    phone: t('Mobile number'),
+    region: t('Number from a city we serve'),
+    completeness: t('Record filled in'),
+    qualifications: t('Qualifications'),
+    income: t('Amount against income'),
+    age: t('Age band'),
+    source: t('Source conversion'),
+    engagement: t('Recent contact'),
+    duplicates: t('Number held by no other org'),
+  };
+}
+
+/** Lead fields as an edit on the timeline names them. */
+export function leadFieldLabels() {
+  return {
+    name: t('Name'),
+    phone: t('Phone'),
+    id_number: t('ID number'),
+    city: t('City'),
+    source: t('Source'),
+    amount_wanted: t('Amount wanted'),
+    term_months: t('Term (months)'),
+    purpose: t('Purpose'),
+    remark: t('Remark'),
+    qualifications: t('Qualifications'),
+    consent: t('Consent'),
   };
 }
 
@@ -58,12 +90,13 @@ export function refusalMessage(answer) {
     frequency_cap: t('This lead was called too often today'),
     not_owner: t('Claim the lead before calling it'),
     no_caller_id: t('No caller ID is free, ask your manager'),
+    no_caller_id_configured: t('No outbound number is set up for your org, ask your admin'),
     busy: t('Finish your current call first'),
     lead_in_call: t('Another agent is calling this lead'),
     pool_empty: t('No lead is waiting in the public pool'),
     timeout: t('The dialer did not answer, check your connection'),
   };
-  return known[answer.code] || answer.message || answer.code;
+  return known[answer.code] || errorMessage(answer.code) || answer.message || answer.code;
 }
 
 /** A live notice in the agent's words: auto mode's stop reasons are codes, the rest is text. */

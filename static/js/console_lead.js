@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { t } from './i18n.js';
 import { el, formatMoney, formatTime } from './ui.js';
-import { dispositionLabels, qualificationRows, stageLabels } from './console_labels.js';
+import { dispositionLabels, leadFieldLabels, qualificationRows, scoreFactorLabels, stageLabels } from './console_labels.js';
 import { applicationStatusLabels } from './loans_labels.js';
 
 export async function loadLead(leadId) {
@@ -82,9 +82,11 @@ function scoreBlock(lead) {
 // the agent sees each factor's contribution, biggest first.
 function breakdownRows(breakdown) {
   if (!breakdown) return [];
+  // by the factor's code in the page's language; the stored label is Chinese
+  const labels = scoreFactorLabels();
   const rows = Array.isArray(breakdown)
-    ? breakdown.map((f) => [f.label || f.factor || f.name, Number(f.points ?? f.score ?? f.value)])
-    : Object.entries(breakdown).map(([name, points]) => [name, Number(points)]);
+    ? breakdown.map((f) => [labels[f.factor] || f.label || f.factor || f.name, Number(f.points ?? f.score ?? f.value)])
+    : Object.entries(breakdown).map(([name, points]) => [labels[name] || name, Number(points)]);
   return rows.filter(([, p]) => !Number.isNaN(p)).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
 }
 
@@ -96,7 +98,7 @@ export function renderTimeline(list, events, followups) {
         'li',
         { class: `event event-${event.kind}` },
         el('time', {}, formatTime(event.at)),
-        el('span', { class: 'event-kind' }, eventTitle(event)),
+        el('span', { class: 'event-kind' }, eventTitle(event), event.actor_name ? el('small', { class: 'event-actor' }, ` · ${event.actor_name}`) : null),
         el('span', { class: 'event-detail' }, eventDetail(event, byId)),
       ),
     ),
@@ -138,5 +140,9 @@ function eventDetail(event, followupsById) {
     return d.reason ? `${move} (${d.reason})` : move;
   }
   if (event.kind === 'created') return d.source || '';
+  if (event.kind === 'updated') {
+    const fields = leadFieldLabels();
+    return `${t('Changed')}: ${(d.fields || []).map((f) => fields[f] || f).join(t(', '))}`;
+  }
   return '';
 }

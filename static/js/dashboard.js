@@ -2,9 +2,9 @@
 // Filters live in the query string, so a view can be bookmarked and shared.
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { el, formatMoney, pageData, toast } from './ui.js';
+import { el, formatMoney, pageData, showError } from './ui.js';
 import { stageLabels } from './console_labels.js';
-import { chart, funnelOption, officeToday, percent } from './dashboard_charts.js';
+import { chart, funnelOption, officeClock, percent } from './dashboard_charts.js';
 
 const config = pageData('dashboard-data');
 const form = document.getElementById('report-filters');
@@ -19,30 +19,49 @@ function addDays(day, n) {
 function initialFilters(today) {
   const query = new URLSearchParams(window.location.search);
   form.elements.group_by.value = query.get('group_by') || 'source';
+  const custom = query.has('from') || query.has('to');
+  form.elements.period.value = custom ? 'custom' : query.get('period') || 'last_30_days';
   form.elements.from.value = query.get('from') || addDays(today, -29);
   form.elements.to.value = query.get('to') || today;
+  showCustomDates();
 }
 
-/** The API's period: `to` is exclusive, the form's last day is included. */
+function showCustomDates() {
+  for (const label of form.querySelectorAll('[data-custom]')) label.hidden = form.elements.period.value !== 'custom';
+}
+
+/** The API's period: a named one (the same for every page), or the dates chosen, of which
+ * `to` is exclusive while the form's last day is included. */
 function period() {
+  const named = form.elements.period.value;
+  if (named !== 'custom') return { period: named };
   return { from: form.elements.from.value, to: addDays(form.elements.to.value, 1) };
+}
+
+/** The period the server worked out, as days: "2026-11-05 – 2026-12-04". */
+function showPeriod(resolved, timeZone) {
+  const day = (iso) => new Intl.DateTimeFormat('en-CA', { timeZone }).format(new Date(iso));
+  const lastDay = new Date(Date.parse(resolved.to) - 1).toISOString();
+  document.getElementById('period-shown').textContent = `${day(resolved.from)} – ${day(lastDay)}`;
 }
 
 async function refresh() {
   const groupBy = form.elements.group_by.value;
-  const query = new URLSearchParams({ group_by: groupBy, from: form.elements.from.value, to: form.elements.to.value });
-  window.history.replaceState(null, '', `?${query}`);
+  const chosen = period();
+  const shown = chosen.period ? { period: chosen.period } : { from: form.elements.from.value, to: form.elements.to.value };
+  window.history.replaceState(null, '', `?${new URLSearchParams({ group_by: groupBy, ...shown })}`);
   try {
     const [report, agents, channels] = await Promise.all([
-      api.get('reports/funnel', { ...period(), group_by: groupBy }),
-      api.get('reports/agents', period()),
-      api.get('reports/channels', period()),
+      api.get('reports/funnel', { ...chosen, group_by: groupBy }),
+      api.get('reports/agents', chosen),
+      api.get('reports/channels', chosen),
     ]);
+    showPeriod(report.period, view.timezone);
     showFunnel(report);
     showAgents(agents.agents);
-    showChannels(channels.channels);
+    showChannels(channels.channels, channels.teams);
   } catch (err) {
-    toast(err.message, 'error');
+    showError(err);
   }
 }
 
@@ -97,15 +116,28 @@ function showAgents(rows) {
   ]);
 }
 
-function showChannels(rows) {
+const moneyOrDash = (value) => (value === null ? '—' : formatMoney(value));
+
+function showChannels(rows, teams) {
   fillTable('channel-table', rows, [
     [t('Source'), (r) => r.source],
     [t('Leads'), (r) => r.leads, 'num'],
     [t('Cost'), (r) => formatMoney(r.cost), 'num'],
-    [t('Cost per lead'), (r) => (r.cost_per_lead === null ? '—' : formatMoney(r.cost_per_lead)), 'num'],
+    [t('Cost per lead'), (r) => moneyOrDash(r.cost_per_lead), 'num'],
     [t('Applications'), (r) => r.applications, 'num'],
     [t('Disbursed'), (r) => r.disbursed, 'num'],
-    [t('Cost per disbursed loan'), (r) => (r.cost_per_disbursed === null ? '—' : formatMoney(r.cost_per_disbursed)), 'num'],
+    [t('Disbursed amount'), (r) => formatMoney(r.disbursed_amount), 'num'],
+    [t('Cost per disbursed loan'), (r) => moneyOrDash(r.cost_per_disbursed), 'num'],
+    [t('Fee revenue'), (r) => formatMoney(r.revenue), 'num'],
+    [t('Commission'), (r) => formatMoney(r.commission_cost), 'num'],
+    [t('ROI'), (r) => percent(r.roi), 'num'],
+  ]);
+  fillTable('channel-teams', teams, [
+    [t('Team'), (r) => r.team || t('None')],
+    [t('Disbursed'), (r) => r.disbursed, 'num'],
+    [t('Disbursed amount'), (r) => formatMoney(r.disbursed_amount), 'num'],
+    [t('Fee revenue'), (r) => formatMoney(r.revenue), 'num'],
+    [t('Commission'), (r) => formatMoney(r.commission), 'num'],
   ]);
 }
 
@@ -126,9 +158,15 @@ form.addEventListener('submit', (event) => {
   refresh();
 });
 form.elements.group_by.addEventListener('change', refresh);
-officeToday()
-  .then((today) => {
+form.elements.period.addEventListener('change', () => {
+  showCustomDates();
+  if (form.elements.period.value !== 'custom') refresh();
+});
+const view = { timezone: 'Asia/Shanghai' };
+officeClock()
+  .then(({ today, timezone }) => {
+    view.timezone = timezone;
     initialFilters(today);
     return refresh();
   })
-  .catch((err) => toast(err.message, 'error'));
+  .catch((err) => showError(err));

@@ -8,8 +8,13 @@ import { stageLabels } from './console_labels.js';
  * says: the reports read a bare date in that zone, so another zone's "today" can lie ahead of
  * the office's and ask for a period that has not begun. */
 export async function officeToday() {
-  const me = await api.get('me');
-  return new Intl.DateTimeFormat('en-CA', { timeZone: me.org_timezone }).format(new Date());
+  return (await officeClock()).today;
+}
+
+/** The office's zone and today's date in it. */
+export async function officeClock() {
+  const timezone = (await api.get('me')).org_timezone;
+  return { timezone, today: new Intl.DateTimeFormat('en-CA', { timeZone: timezone }).format(new Date()) };
 }
 
 /** "0.4512" -> "45.1%"; null (no previous stage) -> "—". */
@@ -17,7 +22,8 @@ export function percent(rate) {
   return rate === null || rate === undefined ? '—' : `${(Number(rate) * 100).toFixed(1)}%`;
 }
 
-/** A funnel of the report's total: one layer per stage, labelled with count and conversion. */
+/** A funnel of the report's total: one layer per stage, its width its count against the first
+ * stage's (every lead is new), labelled beside it with count and conversion. */
 export function funnelOption(total, { dark = false } = {}) {
   const labels = stageLabels();
   const data = total.stages.map((s) => ({
@@ -36,16 +42,23 @@ export function funnelOption(total, { dark = false } = {}) {
       {
         type: 'funnel',
         sort: 'none', // the funnel's order, even when a later stage outnumbers an earlier one
-        left: '8%',
-        width: '84%',
-        // wide enough for a label even when a stage holds 1% of the leads
-        minSize: '36%',
+        left: '4%',
+        width: '58%',
+        funnelAlign: 'left',
+        // sizes against the first stage (ECharts' default scale is 0-100, which drew every
+        // stage above 100 leads full width); the labels sit beside the bars, so a thin bar
+        // still reads
+        min: 0,
+        max: Math.max(1, data.length ? data[0].value : 1),
+        minSize: '1%',
+        maxSize: '100%',
         gap: 2,
         label: {
-          position: 'inside',
-          color: '#fff',
+          position: 'right',
+          color: dark ? '#dbe6f5' : '#1f2933',
           formatter: (p) => `${p.name} ${p.value}${p.data.conversion ? `  (${percent(p.data.conversion)})` : ''}`,
         },
+        labelLine: { show: true },
         itemStyle: { borderColor: dark ? '#0b1220' : '#fff', borderWidth: 1 },
         data,
       },

@@ -1,6 +1,6 @@
 // The lead list: filters kept in the URL, sortable columns, paging, and managers' bulk actions.
 import { api } from './api.js';
-import { t } from './i18n.js';
+import { errorMessage, t } from './i18n.js';
 import { el, formatTime, pageData, showError, toast, watchJob } from './ui.js';
 import { stageLabels } from './console_labels.js';
 
@@ -103,29 +103,44 @@ async function load() {
   $('#page-number').textContent = t('Page %(page)s of %(pages)s', { page, pages });
   $('#prev-page').disabled = page <= 1;
   $('#next-page').disabled = page >= pages;
+  exportLinks();
+}
+
+// Full numbers in an export need a stated purpose (audited, credit-reporting rules art. 33);
+// without one the file is masked.
+function exportLinks() {
+  const purpose = ($('#export-purpose') || { value: '' }).value.trim();
   for (const format of ['csv', 'xlsx']) {
     const link = $(`#export-${format}`);
-    if (link) link.href = api.url('leads/export', { ...currentFilters(), format });
+    if (link) link.href = api.url('leads/export', { ...currentFilters(), format, ...(purpose ? { purpose } : {}) });
   }
 }
 
+// Owners by name: a manager reads every user; a team lead the agents they may assign to (their
+// team's), which is also whom the owner filter offers them.
 async function loadOwners() {
-  if (!config.can_list_users) return;
-  const users = await api.get('users', { per_page: 200 });
-  const assignTo = $('#assign-to');
+  const people = config.can_list_users
+    ? (await api.get('users', { per_page: 200 })).items
+    : config.can_assign ? await api.get('leads/assignees') : [];
   const ownerFilter = filters.elements.owner_id;
-  for (const user of users.items) {
+  for (const user of people) {
     owners.set(user.id, user.display_name);
     ownerFilter.append(el('option', { value: user.id }, user.display_name));
-    if (assignTo && user.active && OWNER_ROLES.has(user.role)) {
-      assignTo.append(el('option', { value: user.id }, user.display_name));
-    }
+  }
+  const assignTo = $('#assign-to');
+  if (assignTo) {
+    const assignees = config.can_list_users
+      ? people.filter((user) => user.active && OWNER_ROLES.has(user.role))
+      : people;
+    assignTo.replaceChildren(...assignees.map((user) => el('option', { value: user.id }, user.display_name)));
   }
   if (new URLSearchParams(window.location.search).has('owner_id')) fillFromUrl();
 }
 
 async function assignSelected() {
   if (!selected.size) return toast(t('Select leads first'), 'error');
+  if (!$('#assign-to').value) return toast(t('Choose whom to assign the leads to'), 'error');
+  $('#assign-result').hidden = true;
   try {
     const result = await api.post('leads/assign', {
       lead_ids: [...selected],
@@ -133,13 +148,22 @@ async function assignSelected() {
     });
     toast(t('%(assigned)s assigned, %(skipped)s skipped', {
       assigned: result.assigned.length, skipped: result.skipped.length,
-    }), 'success');
+    }), result.skipped.length ? 'warning' : 'success');
+    showSkipped(result.skipped);
     selected.clear();
     showSelection();
     load();
   } catch (error) {
     showError(error);
   }
+}
+
+// each lead that did not go, with the reason in the page's language
+function showSkipped(skipped) {
+  const box = $('#assign-result');
+  box.replaceChildren(...skipped.map((s) => el('li', { 'data-lead-id': String(s.lead_id) },
+    `#${s.lead_id}: ${errorMessage(s.code) || s.message}`)));
+  box.hidden = !skipped.length;
 }
 
 async function releaseSelected() {
@@ -199,6 +223,7 @@ function init() {
   }
   fillFromUrl();
   filters.addEventListener('submit', (event) => { event.preventDefault(); page = 1; load(); });
+  if ($('#export-purpose')) $('#export-purpose').addEventListener('input', exportLinks);
   filters.addEventListener('reset', () => setTimeout(() => { page = 1; load(); }));
   for (const button of document.querySelectorAll('button.sort')) {
     button.addEventListener('click', () => sortBy(button.dataset.sort));

@@ -5,30 +5,75 @@ import { t } from './i18n.js';
 import { el, formatTime, pageData, shanghaiIso, showError, toast } from './ui.js';
 import { loadLead, renderLead, renderTimeline } from './console_lead.js';
 import { initLeadLoans } from './loans_lead.js';
+import { PromiseChoice } from './followup_promises.js';
+import { stageLabels } from './console_labels.js';
 
 const $ = (selector) => document.querySelector(selector);
 const config = pageData('lead-page');
 const leadId = config.lead_id;
 const editForm = $('#edit-form');
 const refreshLoans = initLeadLoans(leadId, config);
+const promises = $('#followup-form') ? new PromiseChoice($('#followup-form [data-promises]')) : null;
 
 function channelLabels() {
   return { call: t('Phone call'), sms: t('SMS'), wechat: t('WeChat'), visit: t('Visit'), other: t('Other') };
 }
 
+// a lead that is not there (or not visible) shows the error and nothing else
 async function refresh() {
   let data;
   try {
     data = await loadLead(leadId);
   } catch (error) {
     showError(error, $('#lead-error'));
+    for (const part of ['#lead-body', '#dial-lead', '#stage-form', '#reveal-open']) {
+      if ($(part)) $(part).hidden = true;
+    }
     return;
   }
+  $('#lead-body').hidden = false;
+  if ($('#reveal-open')) $('#reveal-open').hidden = false;
   renderLead($('#lead-card'), data.lead);
   renderTimeline($('#timeline'), data.events, data.followups);
   renderFollowups(data.followups);
+  showLeadActions(data.lead);
+  if (promises && data.lead.owner_id !== null) promises.load(leadId).then(suggestPromises);
   if (editForm) fillEditForm(data.lead);
   refreshLoans(data.lead);
+}
+
+// dial (the console places the call) and move the stage, as far as the funnel allows
+function showLeadActions(lead) {
+  const dial = $('#dial-lead');
+  if (dial) dial.hidden = !(lead.pool === 'public' || lead.owner_id === config.user_id);
+  const form = $('#stage-form');
+  if (!form) return;
+  const labels = stageLabels();
+  const targets = config.transitions[lead.stage] || [];
+  form.elements.stage.replaceChildren(...targets.map((stage) => new Option(labels[stage] || stage, stage)));
+  form.hidden = !targets.length;
+  toggleLostReason();
+}
+
+function toggleLostReason() {
+  const form = $('#stage-form');
+  form.elements.reason.hidden = form.elements.stage.value !== 'lost';
+}
+
+async function moveStage(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = { stage: form.elements.stage.value };
+  if (body.stage === 'lost') body.reason = form.elements.reason.value.trim();
+  $('#lead-error').hidden = true;
+  try {
+    await api.post(`leads/${leadId}/stage`, body);
+    form.reset();
+    toast(t('Stage changed'), 'success');
+    refresh();
+  } catch (error) {
+    showError(error, $('#lead-error'));
+  }
 }
 
 function renderFollowups(followups) {
@@ -81,16 +126,38 @@ async function saveEdit(event) {
   }
 }
 
+// a call, a visit or WeChat reach the person unless the agent says otherwise; an SMS does not
+const REACHING = new Set(['call', 'visit', 'wechat']);
+
+function followupDefaults() {
+  const form = $('#followup-form');
+  if (!form.dataset.reachedTouched) form.elements.reached.checked = REACHING.has(form.elements.channel.value);
+  suggestPromises();
+}
+
+function suggestPromises() {
+  const form = $('#followup-form');
+  if (promises) promises.suggest({ reached: form.elements.reached.checked, newTime: Boolean(form.elements.next_followup_at.value) });
+}
+
 async function addFollowup(event) {
   event.preventDefault();
   const form = event.target;
   $('#followup-error').hidden = true;
-  const body = { channel: form.elements.channel.value, content: form.elements.content.value.trim() };
+  const body = {
+    channel: form.elements.channel.value,
+    content: form.elements.content.value.trim(),
+    reached: form.elements.reached.checked,
+  };
   const next = shanghaiIso(form.elements.next_followup_at.value);
   if (next) body.next_followup_at = next;
+  const replaces = promises.replaces();
+  if (replaces !== undefined) body.replaces = replaces;
   try {
     await api.post(`leads/${leadId}/followups`, body);
     form.reset();
+    delete form.dataset.reachedTouched;
+    followupDefaults();
     toast(t('Follow-up added'), 'success');
     refresh();
   } catch (error) {
@@ -126,7 +193,21 @@ async function reveal(event) {
 function init() {
   if (editForm) editForm.addEventListener('submit', saveEdit);
   const followupForm = $('#followup-form');
-  if (followupForm) followupForm.addEventListener('submit', addFollowup);
+  if (followupForm) {
+    followupForm.addEventListener('submit', addFollowup);
+    followupForm.elements.channel.addEventListener('change', followupDefaults);
+    followupForm.elements.next_followup_at.addEventListener('input', suggestPromises);
+    followupForm.elements.reached.addEventListener('change', () => {
+      followupForm.dataset.reachedTouched = 'true';
+      suggestPromises();
+    });
+    followupDefaults();
+  }
+  const stageForm = $('#stage-form');
+  if (stageForm) {
+    stageForm.addEventListener('submit', moveStage);
+    stageForm.elements.stage.addEventListener('change', toggleLostReason);
+  }
   const open = $('#reveal-open');
   if (open) {
     open.addEventListener('click', () => $('#reveal-dialog').showModal());

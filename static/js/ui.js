@@ -1,6 +1,6 @@
 // Small DOM helpers shared by every page: element builder, toasts, formatting, job progress.
 import { api } from './api.js';
-import { currentLang, t } from './i18n.js';
+import { currentLang, errorMessage, t } from './i18n.js';
 
 // el('a', {href: '/x', class: 'btn', dataset: {id: 3}, onclick: fn}, 'text', child)
 export function el(tag, attrs = {}, ...children) {
@@ -42,10 +42,11 @@ export function shanghaiIso(local) {
   return local ? `${local.length === 16 ? `${local}:00` : local}+08:00` : null;
 }
 
-// Now in Beijing as a datetime-local value, to the minute (so never in the future)
-export function shanghaiNowLocal() {
+// A moment (now by default) in Beijing as a datetime-local value, to the minute (now: never in
+// the future)
+export function shanghaiNowLocal(at = new Date()) {
   const options = { timeZone: TIMEZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false };
-  return new Intl.DateTimeFormat('sv-SE', options).format(new Date()).replace(' ', 'T');
+  return new Intl.DateTimeFormat('sv-SE', options).format(at).replace(' ', 'T');
 }
 
 export function formatMoney(value) {
@@ -59,8 +60,8 @@ export function formatPercent(value, digits = 2) {
   return `${(Number(value) * 100).toFixed(digits)}%`;
 }
 
-// The API's messages are English; the common refusals get the page's language, some with the
-// figures the refusal names (details).
+// The API's messages are English; every code has its text in the page's language
+// (errorMessage), some here with the figures the refusal names (details).
 function errorText(error) {
   const d = error.details || {};
   const known = {
@@ -73,7 +74,8 @@ function errorText(error) {
     ...commissionErrors(d),
   };
   const describe = known[error.code];
-  return describe ? describe() : error.message || t('Something went wrong.');
+  if (describe) return describe();
+  return errorMessage(error.code) || error.message || t('Something went wrong.');
 }
 
 function loanErrors(d) {

@@ -37,11 +37,15 @@ VIEWPORT = {"width": 1366, "height": 768}
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real server (`python wsgi.py`) on embedded SQLite with the demo data: HQ 融信总部 with
     admin/manager/lead_bj/agent_bj1, partner 深圳城市合伙人 with sz_admin/sz_agent1, public-pool
-    leads in every org; calls always answer and ring fast; calling hours span the whole day."""
+    leads in every org; calls always answer and ring fast, and the callee stays on the line (30
+    s) until the agent hangs up; a console back within 5 s finds its call still up; calling
+    hours span the whole day."""
     env = {
         "SIM_TIME_SCALE": "0.02",
         "SIM_ANSWER_RATE": "1.0",
-        "SIM_SEED": str(seed_where_calls_ring(20)),
+        "SIM_TALK_SECONDS": "1500",
+        "SIM_SEED": str(seed_where_calls_ring(40)),
+        "CONSOLE_GRACE_SECONDS": "5",
     }
     folder = tmp_path_factory.mktemp("e2e")
     with ExitStack() as stack:
@@ -109,17 +113,19 @@ def _record_console(browsed: BrowserPage) -> None:
 
 
 @pytest.fixture
-def new_page(browser, live_app: LiveServer) -> Iterator[Callable[..., BrowserPage]]:
-    """`new_page()`: a fresh browser context (own cookies, so logged out) at 1366×768."""
+def new_page(browser, request) -> Iterator[Callable[..., BrowserPage]]:
+    """`new_page()`: a fresh browser context (own cookies, so logged out) at 1366×768, on the
+    demo server (`live_app`) or on the `server` given."""
     contexts = []
 
-    def make() -> BrowserPage:
+    def make(server: LiveServer | None = None) -> BrowserPage:
+        server = server or request.getfixturevalue("live_app")
         context = browser.new_context(
             viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai"
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
-        browsed = BrowserPage(context.new_page(), live_app.base)
+        browsed = BrowserPage(context.new_page(), server.base)
         _record_console(browsed)
         return browsed
 
@@ -132,8 +138,10 @@ def new_page(browser, live_app: LiveServer) -> Iterator[Callable[..., BrowserPag
 def login_page(new_page) -> Callable[..., BrowserPage]:
     """`login_page("agent_bj1")`: a page logged in through the login form, on the user's home."""
 
-    def login(username: str, password: str = DEMO_PASSWORD) -> BrowserPage:
-        browsed = new_page()
+    def login(
+        username: str, password: str = DEMO_PASSWORD, server: LiveServer | None = None
+    ) -> BrowserPage:
+        browsed = new_page(server)
         browsed.open("/login")
         browsed.page.fill("input[name=username]", username)
         browsed.page.fill("input[name=password]", password)

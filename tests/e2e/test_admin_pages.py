@@ -71,7 +71,7 @@ def test_calling_hours_are_changed_on_the_settings_page(login_page, live_app):
     org_id = live_app.api("sz_admin", "GET", "/me").json()["org_id"]
     settings = live_app.api("sz_admin", "GET", f"/orgs/{org_id}/settings").json()
     assert settings["calling_hours_end"] == "21:30"
-    assert browsed.page.locator("legend", has_text="线索评分权重").count() == 1
+    assert browsed.page.locator("legend", has_text="线索评分").count() == 1
     live_app.api(
         "sz_admin", "PATCH", f"/orgs/{org_id}/settings", json={"calling_hours_end": before}
     )

@@ -78,7 +78,7 @@ def test_reveal_asks_a_purpose_shows_the_number_and_is_audited(login_page, live_
     browsed.page.click("#audit-filters button[type=submit]")
     browsed.page.wait_for_load_state("networkidle")
     audit = browsed.page.locator("#audit-table tbody").inner_text()
-    assert "客户来电核实身份" in audit and "王经理" in audit and "phone" in audit
+    assert "客户来电核实身份" in audit and "王经理" in audit and "手机号" in audit
 
 
 def test_agent_adds_a_follow_up_and_sees_it_on_the_lead(login_page, live_app):

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -207,7 +208,8 @@ def test_unsigned_or_badly_signed_webhook_events_are_refused(server):
 
 
 def test_signed_webhook_events_move_the_call_and_reach_the_console(server, console):
-    lead = server.claim_lead("agent_bj1")
+    lead = public_lead_in(server, "重复市")  # a number no other test put on the DNC list
+    assert server.api("agent_bj1", "POST", f"/leads/{lead['id']}/claim").status_code == 200
     dialed = console.call("dial", {"lead_id": lead["id"]})
     call_id = dialed["call_id"]
     console.wait_for("call_state", lambda d: d["call_id"] == call_id and d["state"] == "ringing")
@@ -272,3 +274,59 @@ def test_next_lead_never_offers_a_number_on_any_orgs_dnc_list(server, console):
     added = server.api("sz_admin", "POST", "/dnc", json={"phone": phone, "reason": "要求勿扰"})
     assert added.status_code == 201, added.text
     assert console.call("next_lead", {"city": "勿扰市"})["code"] == "pool_empty"
+
+
+def test_a_repeated_webhook_event_is_applied_once(server, console):
+    """Providers deliver at least once: the same event twice moves the call, the agent's state
+    and the console once."""
+    lead = public_lead_in(server, "重复市")  # a number no other test put on the DNC list
+    assert server.api("agent_bj1", "POST", f"/leads/{lead['id']}/claim").status_code == 200
+    dialed = console.call("dial", {"lead_id": lead["id"]})
+    assert dialed["ok"], dialed
+    call_id = dialed["call_id"]
+    console.wait_for("call_state", lambda d: d["call_id"] == call_id and d["state"] == "ringing")
+    answered = {"call_ref": str(call_id), "state": "answered", "at": datetime.now(UTC).isoformat()}
+    ringing = {**answered, "state": "ringing"}
+    for event in (answered, answered, ringing):
+        assert post_event(server, event).json() == {"ok": True}
+    ended = {**answered, "state": "ended", "end_reason": "callee_hangup"}
+    for _ in range(2):
+        assert post_event(server, ended).json() == {"ok": True}
+    console.wait_for("call_state", lambda d: d["call_id"] == call_id and d["state"] == "ended")
+    time.sleep(0.3)  # a second push, were there one, would have arrived by now
+
+    def pushed(event: str, state: str | None = None) -> int:
+        return sum(
+            1
+            for name, data in console.events
+            if name == event and data["call_id"] == call_id and state in (None, data.get("state"))
+        )
+
+    assert (pushed("screen_pop"), pushed("call_state", "answered")) == (1, 1)
+    assert pushed("call_state", "ended") == 1
+    [(on_call,)] = sql(
+        server,
+        "SELECT count(*) FROM agent_state_spans s JOIN calls c ON c.agent_id = s.user_id"
+        " WHERE c.id = :id AND s.state = 'on_call' AND s.started_at >= c.started_at",
+        id=call_id,
+    )
+    [(call_events,)] = sql(
+        server,
+        "SELECT count(*) FROM lead_events WHERE lead_id = :lead AND kind = 'call'",
+        lead=lead["id"],
+    )
+    assert (on_call, call_events) == (1, 1)
+
+
+def test_a_replayed_socket_event_is_applied_once(server, console):
+    lead = public_lead_in(server, "重放市")
+    assert server.api("agent_bj1", "POST", f"/leads/{lead['id']}/claim").status_code == 200
+    call_id = short_call(console, lead["id"])
+    outcome = {"call_id": call_id, "disposition": "callback", "note": "明天再打"}
+    assert console.call("disposition", outcome) == {"ok": True}
+    replayed = console.call("disposition", outcome)
+    assert replayed["ok"] is False and replayed["code"] == "already_dispositioned"
+    [(followups,)] = sql(
+        server, "SELECT count(*) FROM followups WHERE lead_id = :lead", lead=lead["id"]
+    )
+    assert followups == 1

@@ -30,12 +30,14 @@ AGENTS = [f"live{n:02d}" for n in range(1, 21)]
 
 @contextmanager
 def answering_server(folder: Path, **server_env: str) -> Iterator[LiveServer]:
-    """Every call rings and is answered within ~0.1 s; the callee talks for 0.2-1.8 s. HQ has
-    one caller ID and the AGENTS."""
+    """Every call rings and is answered within ~0.1 s; the callee talks for 0.2-1.8 s; a console
+    that disconnects loses its call at once (no grace period: tests/integration/test_console_grace
+    covers it). HQ has one caller ID and the AGENTS."""
     env = {
         "SIM_TIME_SCALE": "0.01",
         "SIM_ANSWER_RATE": "1.0",
         "SIM_SEED": str(seed_where_calls_ring(60)),
+        "CONSOLE_GRACE_SECONDS": "0",
         **server_env,
     }
     with serve(folder, AGENTS, **env) as live:
@@ -340,11 +342,13 @@ def test_outside_the_orgs_calling_hours_the_dial_is_refused(server, connect):
     assert refused["ok"] is False and refused["code"] == "outside_calling_hours"
 
 
-def test_an_org_without_caller_ids_cannot_dial(server, connect):
+def test_an_org_without_caller_ids_cannot_dial_and_is_told_so(server, connect):
     lead = server.claim_lead("cd_agent1")
     console = connect("cd_agent1")
     refused = console.call("dial", {"lead_id": lead["id"]})
-    assert refused["ok"] is False and refused["code"] == "no_caller_id"
+    # not "every number reached its daily cap": there is no number at all
+    assert refused["ok"] is False and refused["code"] == "no_caller_id_configured"
+    assert "no outbound number is configured" in refused["message"]
     assert server.calls("cd_admin", lead_id=lead["id"]) == []
 
 

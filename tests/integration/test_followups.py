@@ -80,6 +80,7 @@ def test_follow_up_is_recorded_and_moves_the_new_lead_to_contacted(client, make,
         "channel": "wechat",
         "result": "interested",
         "followup_id": followup["id"],
+        "reached": True,
     }
     assert events[1]["actor_id"] == agent.id
 

@@ -117,8 +117,9 @@ def test_imported_qualifications_are_parsed(make, client, auth):
     assert all(lead["source"] for lead in items)
 
 
-def _export(client, headers, fmt="csv"):
-    response = client.get(f"/api/v1/leads/export?format={fmt}&per_page=1000", headers=headers)
+def _export(client, headers, fmt="csv", **params):
+    query = {"format": fmt, "per_page": 1000, **params}
+    response = client.get("/api/v1/leads/export", query_string=query, headers=headers)
     assert response.status_code == 200
     return response
 
@@ -149,16 +150,29 @@ def test_xlsx_export_has_no_formula_cells(make, client, auth):
     assert any(str(cell.value).startswith("=HYPERLINK") for cell in cells)
 
 
-def test_admin_export_with_pii_export_shows_full_values(make, client, auth):
+def _exported_phones(client, headers, **params) -> set[str]:
+    rows = list(
+        csv.reader(io.StringIO(_export(client, headers, **params).data.decode("utf-8-sig")))
+    )
+    return {row[rows[0].index("手机号码")] for row in rows[1:]}
+
+
+def test_admin_export_with_pii_export_and_a_purpose_shows_full_values(make, client, auth):
     admin = make.user("admin")
     make.lead(org=make.org("hq"), phone="13987654321")
-    rows = list(
-        csv.reader(
-            io.StringIO(_export(client, auth.headers_for(admin.username)).data.decode("utf-8-sig"))
-        )
-    )
-    phones = {row[rows[0].index("手机号码")] for row in rows[1:]}
-    assert "13987654321" in phones
+    headers = auth.headers_for(admin.username)
+    purpose = "报送资金方复核名单"
+    assert "13987654321" in _exported_phones(client, headers, purpose=purpose)
+    [entry] = client.get("/api/v1/audit?action=export", headers=headers).json["items"]
+    assert entry["purpose"] == purpose and entry["details"]["masked"] is False
+    assert entry["method"] == "api GET /api/v1/leads/export"
+
+
+def test_admin_export_without_a_purpose_is_masked(make, client, auth):
+    admin = make.user("admin")
+    make.lead(org=make.org("hq"), phone="13987654322")
+    phones = _exported_phones(client, auth.headers_for(admin.username))
+    assert "13987654322" not in phones and "139****4322" in phones
 
 
 def _upload(client, headers, content: bytes, filename: str, **form):

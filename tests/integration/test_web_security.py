@@ -172,11 +172,14 @@ def test_agent_gets_403_page_for_admin(client, agent_in_browser):
 def test_language_switch_goes_back_and_serves_the_catalogue(client):
     switched = client.get("/lang/en", headers={"Referer": "http://localhost/leads?pool=public"})
     assert switched.location == "/leads?pool=public"
-    assert client.get("/i18n/messages.json").json == {"lang": "en", "messages": {}}
+    english = client.get("/i18n/messages.json").json
+    assert (english["lang"], english["messages"]) == ("en", {})
+    assert english["errors"]["not_found"] == "Not found, or not visible to your org."
     assert "Log in" in client.get("/login").text
     client.get("/lang/zh-CN")
     catalogue = client.get("/i18n/messages.json").json
     assert catalogue["lang"] == "zh-CN" and catalogue["messages"]["Leads"] == "线索"
+    assert catalogue["errors"]["not_found"] == "未找到，或不属于您的机构。"
 
 
 def test_language_switch_ignores_another_sites_referrer(client):

@@ -31,13 +31,18 @@ ALLOWED = [
 
 
 class Recorder:
-    """Stands in for the session: change_stage only adds the timeline event to it."""
+    """Stands in for the session: change_stage adds the timeline event to it, and closes the
+    scheduled follow-ups of a lead leaving the funnel with one statement."""
 
     def __init__(self) -> None:
         self.added: list = []
+        self.executed: list = []
 
     def add(self, obj) -> None:
         self.added.append(obj)
+
+    def execute(self, statement) -> None:
+        self.executed.append(statement)
 
 
 def lead_at(stage: str) -> Lead:
