@@ -25,7 +25,9 @@ class NewPlan(RequestBody):
     channel_fee_split: Split
     tiers: list[Tier] = Field(default_factory=list, max_length=20)
     tier_mode: Literal["whole", "marginal"] = "whole"
-    agent_monthly_cap: Decimal | None = Field(None, ge=0, decimal_places=2)
+    # strict=False: the date hook above hands pydantic a dict, where strict Decimal wants an
+    # instance; a JSON string is what clients send
+    agent_monthly_cap: Decimal | None = Field(None, ge=0, decimal_places=2, strict=False)
     accrue_on: Literal["disbursement", "fee_collected"] = "disbursement"
     clawback_days: int = Field(90, ge=0, le=3650)
     clawback_overdue_days: int = Field(30, ge=1, le=365)

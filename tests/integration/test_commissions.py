@@ -305,3 +305,12 @@ def test_statements_filter_by_org(client, world):
         f"/api/v1/statements?org_id={world.partner.id}", headers=world.finance
     ).json["items"]
     assert {s["org_id"] for s in listed} == {world.partner.id} and len(listed) == 3
+
+
+def test_a_monthly_cap_sent_as_a_string_caps_the_agent(client, world):
+    capped = client.post(
+        "/api/v1/commission-plans", json=plan(agent_monthly_cap="500.00"), headers=world.finance
+    )
+    assert capped.status_code == 201, capped.json
+    november = totals(settle(client, world.finance, "2026-11"))
+    assert november[f"user:{world.a1.id}"] == "500.00"
