@@ -155,7 +155,7 @@ def fee_lines(loans: Sequence[LoanFacts], period: str) -> list[LineDraft]:
                         loan_id=loan.loan_id,
                         base=base,
                         rate=rate.quantize(RATE_PLACES, ROUND_HALF_UP),
-                        dedupe_key=f"loan:{loan.loan_id}:{fee}:{payee.key}",
+                        dedupe_key=f"loan:{loan.loan_id}:{fee}:{payee.role}:{payee.key}",
                     )
                 )
     return lines

@@ -81,7 +81,7 @@ class StatementLine(TenantMixin, Base):
     """One loan's fee share, a clawback of an earlier one, a cap or a manual adjustment.
 
     `dedupe_key` is unique over all statements: a loan's fee share is paid to a payee once
-    ("loan:17:service_fee:user:12"), a line is clawed back once ("clawback:<line id>")."""
+    ("loan:17:service_fee:agent:user:12"), a line is clawed back once ("clawback:<line id>")."""
 
     __tablename__ = "commission_lines"
     __table_args__ = (

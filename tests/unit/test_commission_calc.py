@@ -85,3 +85,12 @@ def test_a_clawback_reverses_each_paid_line_once_and_only_for_the_loans_named():
         "clawback:11",
         "贷款取消",
     )
+
+
+def test_a_team_lead_selling_their_own_loan_gets_both_shares_as_two_lines():
+    own = facts(1, "10000", "100", 1, terms())
+    own = LoanFacts(**{**{f: getattr(own, f) for f in own.__slots__}, "team_lead_id": 7})
+    lines = fee_lines([own], "2026-11")
+    service = [(x.payee.role, x.amount) for x in lines if x.kind == "service_fee"]
+    assert service == [("agent", Decimal("10.00")), ("team_lead", Decimal("5.00"))]
+    assert len({x.dedupe_key for x in lines}) == len(lines)
