@@ -95,14 +95,17 @@ async function onCallState(data) {
     form.enable(false);
     $('#screen-pop').hidden = true;
   }
+  if (data.state === 'ended') {
+    $('#screen-pop').hidden = true; // 已接通 no more
+    // the outcome keys and the call's draft are there the moment the panel says it ended, not
+    // after its lead has loaded (a reload shows the ended call first); the timeline follows
+    form.attach(panel.call);
+    form.enable(true);
+  }
   syncControls();
   // a call the server started for us (auto mode after wrap-up) brings its lead to the front
   if (isNew && (!view.lead || view.lead.id !== data.lead_id)) await openLead(data.lead_id);
   if (data.state === 'ended') {
-    $('#screen-pop').hidden = true; // 已接通 no more
-    // the outcome keys work the moment the call ends; the lead's timeline follows
-    form.attach(panel.call);
-    form.enable(true);
     refreshMyDay();
     lists.refreshCounts();
     await openLead(data.lead_id);

@@ -108,6 +108,7 @@ export class DispositionForm {
     this.transitions = transitions;
     this.callId = null;
     this.answered = false;
+    this.draftStage = null; // a drafted stage move waiting for its lead's options (forLead)
     this.stage = form.querySelector('[name=stage]');
     this.next = form.querySelector('[name=next_followup_at]');
     this.reasonRow = form.querySelector('[data-reason-row]');
@@ -139,7 +140,8 @@ export class DispositionForm {
    * still allowed is kept. Its open promised follow-ups are offered to keep or replace. */
   forLead(lead) {
     const labels = stageLabels();
-    const chosen = this.stage.value;
+    const chosen = this.stage.value || this.draftStage;
+    this.draftStage = null;
     const keep = this.stage.options[0];
     this.stage.replaceChildren(keep);
     for (const stage of this.transitions[lead.stage] || []) {
@@ -155,6 +157,7 @@ export class DispositionForm {
     if (this.callId === call.id) return;
     this.callId = call.id;
     this.answered = Boolean(call.answered || call.answeredAt);
+    this.draftStage = null;
     const draft = JSON.parse(sessionStorage.getItem(draftKey(call.id)) || 'null');
     if (draft) this.fill(draft);
     this.suggest();
@@ -166,6 +169,8 @@ export class DispositionForm {
       if (name === 'disposition') {
         const radio = this.form.querySelector(`[name=disposition][value="${draft.disposition}"]`);
         if (radio) radio.checked = true;
+      } else if (name === 'stage' && !this.stage.querySelector(`option[value="${draft.stage}"]`)) {
+        this.draftStage = draft.stage; // the lead's stage moves are not loaded yet
       } else if (this.form.elements[name]) {
         this.form.elements[name].value = draft[name];
       }
@@ -178,6 +183,7 @@ export class DispositionForm {
     if (this.callId === null) return;
     const data = new FormData(this.form);
     const draft = Object.fromEntries(DRAFT_FIELDS.filter((n) => data.get(n)).map((n) => [n, data.get(n)]));
+    if (!draft.stage && this.draftStage) draft.stage = this.draftStage;
     sessionStorage.setItem(draftKey(this.callId), JSON.stringify(draft));
   }
 
@@ -229,6 +235,7 @@ export class DispositionForm {
   reset() {
     if (this.callId !== null) sessionStorage.removeItem(draftKey(this.callId));
     this.callId = null;
+    this.draftStage = null;
     this.form.reset();
     this.toggleReason();
     this.suggest();
