@@ -19,7 +19,7 @@ from crm.errors import DomainError, NotFound
 from crm.leads.models import Lead
 from crm.loans import contract_render as render
 from crm.loans.applications import advance, application_fees, application_quote, get_application
-from crm.loans.models import Application, Contract, ContractTemplate, Lender
+from crm.loans.models import Application, Contract, ContractTemplate
 from crm.loans.products import get_usable_product
 from crm.loans.schemas import NewContractTemplate
 from crm.loans.storage import DocumentStorage, storage_key
@@ -216,7 +216,6 @@ def _contract_data(
     product, lender_name = get_usable_product(session, application.org_id, application.product_id)
     lead = session.get(Lead, application.lead_id)
     org = session.get(Org, application.org_id)
-    lender = session.get(Lender, product.lender_id)
     start = now.astimezone(ZoneInfo(org_settings(session, application.org_id).timezone)).date()
     q = application_quote(product, application, start)
     fees = application_fees(product, application.service_fee)
@@ -234,7 +233,7 @@ def _contract_data(
                 lead.id_number_masked,
             ),
             render.ContractParty("居间服务方", org.name),
-            render.ContractParty("出借方", lender.name if lender else lender_name),
+            render.ContractParty("出借方", lender_name),
         ],
         amount=application.amount,
         term_months=application.term_months,

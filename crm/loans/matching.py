@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +33,7 @@ def lead_matches(session: Session, actor: Actor, vault: PiiVault, lead_id: int) 
     rows = session.execute(usable_products_query(lead.org_id)).all()
     flag = org_settings(session, actor.org_id).apr_flag
     views = {p.id: ProductView(p, name, p.apr_worst > flag, []) for p, name in rows}
-    terms = [_terms(p.id, p.updated_at, p, name) for p, name in rows]
+    terms = [_terms(p, name) for p, name in rows]
     matches = match_products(applicant(session, vault, lead), terms)
     out = [_out(m, views[m.product.product_id]) for m in matches]
     return {
@@ -48,9 +47,7 @@ def exclusions(
     session: Session, vault: PiiVault, lead: Lead, product: Product, lender: str
 ) -> list[Reason]:
     """Why the lead does not qualify for this one product (empty when it does)."""
-    (match,) = match_products(
-        applicant(session, vault, lead), [_terms(product.id, product.updated_at, product, lender)]
-    )
+    (match,) = match_products(applicant(session, vault, lead), [_terms(product, lender)])
     return match.exclusions
 
 
@@ -79,54 +76,32 @@ def _age(session: Session, vault: PiiVault, lead: Lead) -> int | None:
     return info.age_on(utcnow().astimezone(zone).date())
 
 
-def _terms(product_id: int, updated_at: datetime, product: Product, lender: str) -> ProductTerms:
+# product version (id, updated_at, lender name) -> its parsed terms
+_TERMS: dict[tuple[int, datetime, str], ProductTerms] = {}
+_TERMS_MAX = 4096
+
+
+def _terms(product: Product, lender: str) -> ProductTerms:
     """Parsing a product's rules is most of a match's cost at 500 products: parsed once per
-    product version (its updated_at) and reused."""
-    return _cached_terms(
-        product_id,
-        updated_at,
-        lender,
-        product.name,
-        product.min_amount,
-        product.max_amount,
-        product.min_term_months,
-        product.max_term_months,
-        product.apr_worst,
-        product.channel_fee_rate,
-        _frozen(product.rules),
-    )
-
-
-@lru_cache(maxsize=4096)
-def _cached_terms(product_id, _version, lender, name, lo, hi, tlo, thi, apr, fee, rules):
-    return ProductTerms(
-        product_id=product_id,
-        name=name,
-        lender_name=lender,
-        min_amount=lo,
-        max_amount=hi,
-        min_term_months=tlo,
-        max_term_months=thi,
-        apr=apr,
-        channel_fee_rate=fee,
-        rules=ProductRules.model_validate(_thawed(rules)),
-    )
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return ("__list__", *(_frozen(v) for v in value))
-    return value
-
-
-def _thawed(value: Any) -> Any:
-    if isinstance(value, tuple) and value and value[0] == "__list__":
-        return [_thawed(v) for v in value[1:]]
-    if isinstance(value, tuple):
-        return {k: _thawed(v) for k, v in value}
-    return value
+    product version (an edit moves its updated_at) and reused."""
+    key = (product.id, product.updated_at, lender)
+    terms = _TERMS.get(key)
+    if terms is None:
+        if len(_TERMS) >= _TERMS_MAX:
+            _TERMS.clear()  # old versions pile up only as products are edited
+        terms = _TERMS[key] = ProductTerms(
+            product_id=product.id,
+            name=product.name,
+            lender_name=lender,
+            min_amount=product.min_amount,
+            max_amount=product.max_amount,
+            min_term_months=product.min_term_months,
+            max_term_months=product.max_term_months,
+            apr=product.apr_worst,
+            channel_fee_rate=product.channel_fee_rate,
+            rules=ProductRules.model_validate(product.rules),
+        )
+    return terms
 
 
 def _out(match: Match, view: ProductView) -> dict[str, Any]:
