@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Insert, Select, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -77,17 +78,35 @@ def increment_capped(
     `cap`: true when counted. One INSERT … ON CONFLICT DO UPDATE … WHERE statement, so
     concurrent callers can never push the counter past the cap."""
     dialect = session.get_bind().dialect.name
+    stmt = _counter_upsert(dialect, model, tuple(keys), column, cap is not None, tuple(defaults))
+    # RETURNING, not rowcount: psycopg reports -1 as an upsert's rowcount
+    params = {f"v_{name}": value for name, value in (keys | defaults).items()}
+    if cap is not None:
+        params["v_cap"] = cap
+    return session.execute(stmt, params).first() is not None
+
+
+@lru_cache(maxsize=64)
+def _counter_upsert(
+    dialect: str,
+    model: type[Base],
+    keys: tuple[str, ...],
+    column: str,
+    capped: bool,
+    defaults: tuple[str, ...],
+) -> Insert:
+    # built once per shape and bound per call: claims and dials count on every request
     insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
     table = model.__table__
     counter = table.c[column]
-    stmt = insert_fn(table).values(**keys, **defaults, **{column: 1})
-    stmt = stmt.on_conflict_do_update(
+    # named apart from the columns: an INSERT reserves the column names for its VALUES
+    values = {name: bindparam(f"v_{name}") for name in (*keys, *defaults)}
+    stmt = insert_fn(table).values(**values, **{column: 1})
+    return stmt.on_conflict_do_update(
         index_elements=list(keys),
         set_={column: counter + 1},
-        where=(counter < cap) if cap is not None else None,
+        where=(counter < bindparam("v_cap")) if capped else None,
     ).returning(counter)
-    # RETURNING, not rowcount: psycopg reports -1 as an upsert's rowcount
-    return session.execute(stmt).first() is not None
 
 
 def where_given(stmt: Select, *conditions: tuple[Any, object]) -> Select:

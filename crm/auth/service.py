@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -157,20 +158,25 @@ def refresh_actor(session: Session, provisional: Actor) -> Actor:
 
 def actor_for_user(session: Session, user_id: int, ip: str | None = None) -> Actor:
     """The Actor a user acts as now; jobs use it to act with the rights of who started them."""
-    row = session.execute(
-        select(User, Org.kind)
-        .join(Org, Org.id == User.org_id)
-        .where(User.id == user_id)
-        .execution_options(**ALL_ORGS)
-    ).one_or_none()
-    if row is None or not row[0].active:
+    row = session.execute(_actor_row(), {"user_id": user_id}).one_or_none()
+    if row is None or not row.active:
         raise DomainError("invalid_token", "this account is no longer active", 401)
-    user, org_kind = row
     return Actor(
-        user_id=user.id,
-        org_id=user.org_id,
-        role=user.role,
-        team_id=user.team_id,
-        permissions=permissions_for(user.role, org_kind),
+        user_id=user_id,
+        org_id=row.org_id,
+        role=row.role,
+        team_id=row.team_id,
+        permissions=permissions_for(row.role, row.kind),
         ip=ip,
+    )
+
+
+@lru_cache(maxsize=1)
+def _actor_row() -> Select:
+    # every request asks: columns, not the User entity, and the statement built once
+    return (
+        select(User.org_id, User.role, User.team_id, User.active, Org.kind)
+        .join(Org, Org.id == User.org_id)
+        .where(User.id == bindparam("user_id"))
+        .execution_options(**ALL_ORGS)
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -27,7 +29,18 @@ def issue_access_token(user_id: int, org_id: int, secret: str, now: datetime, mi
 
 
 def decode_access_token(token: str, secret: str) -> dict[str, Any]:
-    """Only HS256 with our key is accepted: `alg=none`, other algorithms and other keys fail."""
+    """Only HS256 with our key is accepted: `alg=none`, other algorithms and other keys fail.
+
+    A console sends the same token with every request until it expires: its signature is
+    checked once (a cache keyed by the whole token, signature included), its expiry every time."""
+    claims = _verified(token, secret)
+    if claims["exp"] <= time.time():
+        raise DomainError("token_expired", "the access token has expired", 401)
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> dict[str, Any]:
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "sub", "typ"]}

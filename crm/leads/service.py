@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Insert, and_, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -249,6 +250,20 @@ def add_event(
     )
     session.add(event)
     return event
+
+
+def append_event(
+    session: Session, lead: Lead, actor: Actor, kind: str, data: dict[str, Any], at: datetime
+) -> None:
+    """`add_event` for a lead already stored, written at once by a statement built once instead
+    of through the session's flush: for claims, where the flush was a sixth of the request."""
+    row = {"org_id": lead.org_id, "lead_id": lead.id, "kind": kind, "data": data, "at": at}
+    session.execute(_event_insert(), row | {"actor_id": actor.user_id})
+
+
+@lru_cache(maxsize=1)
+def _event_insert() -> Insert:
+    return insert(LeadEvent.__table__)
 
 
 def ensure_sources(session: Session, org_id: int, names: set[str]) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, PlainSerializer, field_validator
+from pydantic import ConfigDict, Field, PlainSerializer, field_validator
 
 from crm.auth.permissions import ROLES
 from crm.schemas import PageArgs, RequestBody, Response
@@ -29,6 +29,9 @@ class DailyTargets(RequestBody):
 
 class OrgSettings(RequestBody):
     """Per-org rules; defaults are the product's (DESIGN.md §2)."""
+
+    # parsed settings are shared between requests (crm/pools/ownership.py)
+    model_config = ConfigDict(frozen=True)
 
     timezone: str = Field("Asia/Shanghai", description="IANA time zone of the office")
     calling_hours_start: str = Field("09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, union_all, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,16 +14,25 @@ from crm.auth.actor import Actor
 from crm.db import utcnow
 from crm.errors import Conflict, DomainError, NotFound
 from crm.leads.models import Lead
-from crm.leads.service import LIST_COUNT_CAP, add_event, get_lead
-from crm.orgs.models import Org, Team, User
+from crm.leads.service import LIST_COUNT_CAP, add_event, append_event, get_lead
+from crm.orgs.models import Team
 from crm.orgs.schemas import OrgSettings
 from crm.pools.models import AgentDay, ClaimBlock, Pool
 from crm.pools.ownership import (
     org_settings,
+    owner_change,
     parse_settings,
     record_owner_change,
     return_to_pool,
     take_unowned,
+)
+from crm.pools.picking import (
+    best_candidate,
+    blocks,
+    lock_agent_statement,
+    open_to,
+    take_best_params,
+    unowned_in,
 )
 from crm.pools.schemas import CreatePool
 from crm.queries import get_visible, increment_capped
@@ -67,20 +76,15 @@ def claim_next(
         if pool_id not in pools:
             raise NotFound("pool")
         pools = [pool_id]
-    best = _best_candidate(actor, pools, city, now).scalar_subquery()
-    owned = select(func.count()).where(Lead.owner_id == actor.user_id).scalar_subquery()
-    lead = session.scalars(
-        update(Lead)
-        .where(Lead.id == best, Lead.owner_id.is_(None), owned < settings.max_private_leads)
-        .values(owner_id=actor.user_id, claimed_at=now, escalated_at=None, updated_at=now)
-        .returning(Lead)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).one_or_none()
+    stmt, params = take_best_params(
+        actor.org_id, actor.user_id, pools, city, now, settings.max_private_leads
+    )
+    lead = session.scalars(stmt, params).one_or_none()
     if lead is None:
         _refuse_full(session, actor, settings)
         raise DomainError("pool_empty", "no lead is waiting to be claimed", 404)
     _count_claim(session, actor, settings, now)
-    record_owner_change(session, actor, lead, "claimed", None, at=now)
+    append_event(session, lead, actor, "claimed", owner_change(None, lead), now)
     return lead
 
 
@@ -96,7 +100,7 @@ def preview_next(
     now = now or utcnow()
     _refuse_full(session, actor, org_settings(session, actor.org_id))
     pools = claimable_pools(session, actor)
-    best = session.scalar(_best_candidate(actor, pools, city, now, exclude))
+    best = session.scalar(best_candidate(actor.org_id, actor.user_id, pools, city, now, exclude))
     if best is None:
         raise DomainError("pool_empty", "no lead is waiting to be claimed", 404)
     return best
@@ -137,7 +141,7 @@ def open_lead(session: Session, actor: Actor, lead_id: int, now: datetime | None
 def claimable_pools(session: Session, actor: Actor) -> list[int | None]:
     """The pools the actor may claim from: the main one (None), city pools, their team's pools."""
     ids = session.scalars(
-        select(Pool.id).where(Pool.org_id == actor.org_id, _open_to(actor)).order_by(Pool.id)
+        select(Pool.id).where(Pool.org_id == actor.org_id, open_to(actor.team_id)).order_by(Pool.id)
     )
     return [None, *ids]
 
@@ -161,14 +165,14 @@ def list_pools(session: Session, actor: Actor) -> list[dict[str, Any]]:
     its unowned leads counted up to a cap: a million-lead pool answers "10,000+" at once."""
     stmt = select(Pool).where(Pool.org_id == actor.org_id).order_by(Pool.id)
     if not actor.can("leads:assign"):
-        stmt = stmt.where(_open_to(actor))
+        stmt = stmt.where(open_to(actor.team_id))
     main = {"id": None, "name": "main", "team_id": None, "city": None, "created_at": None}
     pools = [main] + [
         {c: getattr(p, c) for c in ("id", "name", "team_id", "city", "created_at")}
         for p in session.scalars(stmt)
     ]
     for pool in pools:
-        counted = select(Lead.id).where(*_unowned_in(actor.org_id, pool["id"]))
+        counted = select(Lead.id).where(*unowned_in(actor.org_id, pool["id"]))
         total = session.scalar(
             select(func.count()).select_from(counted.limit(LIST_COUNT_CAP + 1).subquery())
         )
@@ -221,18 +225,9 @@ def move_to_pool(
 def _lock_agent(session: Session, actor: Actor) -> tuple[OrgSettings, list[int | None]]:
     """Lock the agent's user row, so one agent's claims run one after another and two at once
     cannot both pass the private-pool limit, and read the org's settings and the pools the
-    agent may claim from; one round trip unless the org has pools besides the main one.
-
-    PostgreSQL: FOR NO KEY UPDATE, so rows pointing at the user (timeline events) are still
-    written freely. SQLite ignores the clause: its write units begin IMMEDIATE (crm/db.py) and
-    so run one at a time already."""
-    has_pools = exists().where(Pool.org_id == actor.org_id, _open_to(actor))
-    stored, pooled = session.execute(
-        select(Org.settings, has_pools)
-        .join(User, User.org_id == Org.id)
-        .where(User.id == actor.user_id)
-        .with_for_update(of=User, key_share=True)
-    ).one()
+    agent may claim from; one round trip unless the org has pools besides the main one."""
+    params = {"user_id": actor.user_id, "org_id": actor.org_id, "team_id": actor.team_id}
+    stored, pooled = session.execute(lock_agent_statement(), params).one()
     pools = claimable_pools(session, actor) if pooled else [None]
     return parse_settings(stored), pools
 
@@ -273,7 +268,9 @@ def _refuse_owned(actor: Actor, owner_id: int | None) -> None:
 
 def _refuse_cooldown(session: Session, actor: Actor, lead_id: int, now: datetime) -> None:
     until = session.scalar(
-        select(func.max(ClaimBlock.until)).where(_blocks(actor, now), ClaimBlock.lead_id == lead_id)
+        select(func.max(ClaimBlock.until)).where(
+            blocks(actor.user_id, now), ClaimBlock.lead_id == lead_id
+        )
     )
     if until is not None:
         raise DomainError(
@@ -281,58 +278,6 @@ def _refuse_cooldown(session: Session, actor: Actor, lead_id: int, now: datetime
             "this lead left your private pool recently; you can claim it again later",
             details={"until": until.isoformat()},
         )
-
-
-def _best_candidate(
-    actor: Actor,
-    pools: list[int | None],
-    city: str | None,
-    now: datetime,
-    exclude: tuple[ColumnElement[bool], ...] = (),
-) -> Select[tuple[int]]:
-    """The id of the best claimable lead over `pools`, locked.
-
-    Each pool's pick reads the front of ix_leads_public_pool_best (an OR over pool ids would
-    sort every unowned lead instead). Locked rows are skipped, so concurrent agents fan out
-    over the next best leads instead of queueing for the same one; the top lead of a pool that
-    lost to another pool stays locked until commit: others skip it meanwhile."""
-    picks = []
-    for pool_id in pools:
-        pick = (
-            select(Lead.id, Lead.score, Lead.created_at)
-            .where(
-                *_unowned_in(actor.org_id, pool_id),
-                ~exists().where(_blocks(actor, now), ClaimBlock.lead_id == Lead.id),
-                *exclude,
-            )
-            # pool_id is constant here, but PostgreSQL only knows that from `=`, not `IS NULL`:
-            # naming it keeps the main pool's ORDER BY a prefix match of the index
-            .order_by(Lead.pool_id, Lead.score.desc(), Lead.created_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        picks.append(pick.where(Lead.city == city) if city is not None else pick)
-    if len(picks) == 1:
-        return picks[0].with_only_columns(Lead.id)
-    # PostgreSQL refuses FOR UPDATE in a UNION branch, not in a subquery inside one
-    best = union_all(*(select(pick.subquery()) for pick in picks)).subquery()
-    return select(best.c.id).order_by(best.c.score.desc(), best.c.created_at).limit(1)
-
-
-def _unowned_in(org_id: int, pool_id: int | None) -> list[ColumnElement[bool]]:
-    # `pool_id IS NULL` and `pool_id = :id` are separate conditions so each matches the index
-    in_pool = Lead.pool_id.is_(None) if pool_id is None else Lead.pool_id == pool_id
-    return [Lead.org_id == org_id, in_pool, Lead.owner_id.is_(None)]
-
-
-def _blocks(actor: Actor, now: datetime) -> ColumnElement[bool]:
-    """The actor's reclaim cooldowns still running at `now`."""
-    return and_(ClaimBlock.user_id == actor.user_id, ClaimBlock.until > now)
-
-
-def _open_to(actor: Actor) -> ColumnElement[bool]:
-    # city pools and pools without a team are open to the whole org; team pools to that team
-    return or_(Pool.team_id.is_(None), Pool.team_id == actor.team_id)
 
 
 def _claimed(session: Session, actor: Actor, lead_id: int, now: datetime) -> Lead:

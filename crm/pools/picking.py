@@ -1,0 +1,141 @@
+"""Which lead a claim takes, and the statements of claim-next, built once per shape.
+
+Claim-next is what agents ask for most. Building its SQLAlchemy expressions anew for each claim
+was most of its Python, so its statements are built once per shape (how many pools, whether a
+city is asked for) with bound parameters, and each claim only binds values and runs them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
+
+from crm.leads.models import Lead
+from crm.orgs.models import Org, User
+from crm.pools.models import ClaimBlock, Pool
+from crm.tenancy import ALL_ORGS
+
+# a value, or the bound parameter standing for it in a statement built once
+Value = Any
+
+
+def best_candidate(
+    org_id: Value,
+    user_id: Value,
+    pools: list[Value],
+    city: Value | None,
+    now: Value,
+    exclude: tuple[ColumnElement[bool], ...] = (),
+) -> Select[tuple[int]]:
+    """The id of the best claimable lead over `pools` (None: the main pool), locked.
+
+    Each pool's pick reads the front of ix_leads_public_pool_best (an OR over pool ids would
+    sort every unowned lead instead). Locked rows are skipped, so concurrent agents fan out
+    over the next best leads instead of queueing for the same one; the top lead of a pool that
+    lost to another pool stays locked until commit: others skip it meanwhile."""
+    picks = []
+    for pool_id in pools:
+        pick = (
+            select(Lead.id, Lead.score, Lead.created_at)
+            .where(
+                *unowned_in(org_id, pool_id),
+                ~exists().where(blocks(user_id, now), ClaimBlock.lead_id == Lead.id),
+                *exclude,
+            )
+            # pool_id is constant here, but PostgreSQL only knows that from `=`, not `IS NULL`:
+            # naming it keeps the main pool's ORDER BY a prefix match of the index
+            .order_by(Lead.pool_id, Lead.score.desc(), Lead.created_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        picks.append(pick.where(Lead.city == city) if city is not None else pick)
+    if len(picks) == 1:
+        return picks[0].with_only_columns(Lead.id)
+    # PostgreSQL refuses FOR UPDATE in a UNION branch, not in a subquery inside one
+    best = union_all(*(select(pick.subquery()) for pick in picks)).subquery()
+    return select(best.c.id).order_by(best.c.score.desc(), best.c.created_at).limit(1)
+
+
+def unowned_in(org_id: Value, pool_id: Value | None) -> list[ColumnElement[bool]]:
+    # `pool_id IS NULL` and `pool_id = :id` are separate conditions so each matches the index
+    in_pool = Lead.pool_id.is_(None) if pool_id is None else Lead.pool_id == pool_id
+    return [Lead.org_id == org_id, in_pool, Lead.owner_id.is_(None)]
+
+
+def blocks(user_id: Value, now: Value) -> ColumnElement[bool]:
+    """The user's reclaim cooldowns still running at `now`."""
+    return and_(ClaimBlock.user_id == user_id, ClaimBlock.until > now)
+
+
+def open_to(team_id: Value | None) -> ColumnElement[bool]:
+    # city pools and pools without a team are open to the whole org; team pools to that team
+    return or_(Pool.team_id.is_(None), Pool.team_id == team_id)
+
+
+@lru_cache(maxsize=1)
+def lock_agent_statement() -> Select[tuple[Any, bool]]:
+    """Lock the agent's user row and read the org's settings and whether it has pools the
+    agent may claim from. Parameters: user_id, org_id, team_id.
+
+    PostgreSQL: FOR NO KEY UPDATE, so rows pointing at the user (timeline events) are still
+    written freely. SQLite ignores the clause: its write units begin IMMEDIATE (crm/db.py) and
+    so run one at a time already."""
+    has_pools = exists().where(Pool.org_id == bindparam("org_id"), open_to(bindparam("team_id")))
+    return (
+        select(Org.settings, has_pools)
+        .join(User, User.org_id == Org.id)
+        .where(User.id == bindparam("user_id"))
+        .with_for_update(of=User, key_share=True)
+        # names the org itself (the agent's row and its org): see take_best
+        .execution_options(**ALL_ORGS)
+    )
+
+
+def take_best_params(
+    org_id: int, user_id: int, pools: list[int | None], city: str | None, now: datetime, limit: int
+) -> tuple[Update, dict[str, Any]]:
+    """Claim-next's one UPDATE for these pools and city, with its parameters: it takes the best
+    candidate if the agent owns fewer than `limit` leads, and returns the lead it took."""
+    # named apart from the columns: an UPDATE reserves the column names for its SET clause
+    params: dict[str, Any] = {"b_org": org_id, "b_user": user_id, "b_now": now, "b_limit": limit}
+    params |= {f"b_pool_{n}": pool for n, pool in enumerate(pools) if pool is not None}
+    if city is not None:
+        params["b_city"] = city
+    shape = tuple(pool is None for pool in pools)
+    return _take_best(shape, city is not None), params
+
+
+@lru_cache(maxsize=256)
+def _take_best(main_pool_at: tuple[bool, ...], by_city: bool) -> Update:
+    user_id, now = bindparam("b_user"), bindparam("b_now")
+    pools: list[BindParameter[Any] | None] = [
+        None if main else bindparam(f"b_pool_{n}") for n, main in enumerate(main_pool_at)
+    ]
+    city = bindparam("b_city") if by_city else None
+    best = best_candidate(bindparam("b_org"), user_id, pools, city, now).scalar_subquery()
+    owned = select(func.count()).where(Lead.owner_id == user_id).scalar_subquery()
+    return (
+        update(Lead)
+        .where(Lead.id == best, Lead.owner_id.is_(None), owned < bindparam("b_limit"))
+        .values(owner_id=user_id, claimed_at=now, escalated_at=None, updated_at=now)
+        .returning(Lead)
+        # The candidate is the org's (b_org is the actor's org) and the count is the agent's own
+        # leads, so the session's org scope would only repeat the filter; applying it costs a
+        # tenth of a claim (its criteria are re-evaluated on every execution).
+        .execution_options(synchronize_session=False, populate_existing=True, **ALL_ORGS)
+    )
