@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import timedelta
 
 import jwt
@@ -91,6 +92,18 @@ def test_tampered_token_is_refused(client, make):
     response = client.get("/api/v1/me", headers=_auth(f"{header}.{forged}.{signature}"))
     assert response.status_code == 401
     assert response.json["error"]["code"] == "invalid_token"
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(client, make, app, monkeypatch):
+    # verified tokens are cached (crm/auth/tokens.py): the cache must not outlive the expiry
+    user = make.user("agent")
+    token = issue_access_token(user.id, user.org_id, app.config["SETTINGS"].secret_key, utcnow(), 1)
+    assert client.get("/api/v1/me", headers=_auth(token)).status_code == 200
+    later = time.time() + 61
+    monkeypatch.setattr("crm.auth.tokens.time.time", lambda: later)
+    response = client.get("/api/v1/me", headers=_auth(token))
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "token_expired"
 
 
 def test_expired_token_is_refused(client, make, app):
