@@ -44,7 +44,7 @@ def store(org_id: int, manager_id: int, filename: str, content: bytes) -> tuple[
     note = "store_upload"
     try:
         with db.unit_of_work(actor) as session:
-            return importer.store_upload(session, actor, filename, content).id, note
+            return importer.store_upload(session, actor, runtime.vault, filename, content).id, note
     except DomainError as err:
         if err.code != "file_too_large":
             raise

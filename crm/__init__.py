@@ -6,7 +6,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 if TYPE_CHECKING:
     from dialer.console import DialerNamespace
@@ -20,7 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from crm import metrics
     from crm.config import Settings
     from crm.extensions import db, runtime, socketio
-    from crm.http import register_error_handlers
+    from crm.http import behind_proxies, register_error_handlers
     from crm.logs import redact_personal_data
     from crm.web import init_web
 
@@ -52,10 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         async_mode=settings.async_mode,
         cors_allowed_origins=[],
     )
-    if settings.proxy_hops:
-        # around Socket.IO's middleware too, so a console's address is the browser's
-        hops = settings.proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    # around Socket.IO's middleware too, so a console's address is the browser's
+    app.wsgi_app = behind_proxies(app.wsgi_app, settings.proxy_hops)
     _register_blueprints(app)
     init_web(app)
     consoles = _register_namespaces()

@@ -76,7 +76,8 @@ def _refusals_in_one_line(command: click.Command) -> click.Command:
 @with_appcontext
 def init_db() -> None:
     """Create the database or upgrade it to the newest schema."""
-    upgrade_to_head(current_app.config["SETTINGS"].database_url)
+    settings = current_app.config["SETTINGS"]
+    upgrade_to_head(settings.database_url, settings.pii_keys)
     click.echo("database is at the newest schema")
 
 
@@ -205,7 +206,7 @@ def escalate_followups() -> None:
 @click.command("retention")
 @with_appcontext
 def apply_retention() -> None:
-    """De-identify leads idle past their org's retention_days now (normally daily)."""
+    """De-identify leads idle past retention_days, delete spent reminder rows (normally daily)."""
     from workers.jobs import retention
 
     click.echo(_counts(retention.run()))

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.auth import service as auth_service
 from crm.compliance import audit
@@ -174,7 +175,18 @@ def bearer_token() -> str | None:
 
 
 def client_ip() -> str | None:
+    """The address of whoever sent the request: the browser's behind trusted proxies."""
     return request.remote_addr
+
+
+def behind_proxies(wsgi_app: Any, hops: int) -> Any:
+    """`wsgi_app` behind `hops` proxies (PROXY_HOPS, 1 behind nginx) that each append the address
+    they received from to X-Forwarded-For and set X-Forwarded-Proto: the client's address is
+    the one the farthest trusted proxy saw, and whatever the client itself wrote further left is
+    ignored. With 0 the headers are ignored altogether: anyone could forge them."""
+    if not hops:
+        return wsgi_app
+    return ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
 
 
 def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None):

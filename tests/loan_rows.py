@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
 
 from crm.auth.actor import SYSTEM
 from crm.extensions import db
@@ -76,8 +77,10 @@ def make_loan(
     agent: User | None = None,
     amount: Decimal | None = None,
     disbursed_at: datetime = datetime(2026, 1, 5, 2, tzinfo=UTC),
+    **columns: Any,
 ) -> tuple[Loan, list[Installment]]:
-    """A disbursed loan of `lead` (in the lead's org) with exactly `schedule`."""
+    """A disbursed loan of `lead` (in the lead's org) with exactly `schedule`; `columns` set
+    more of the loan's (its fees, team, team lead), none by default."""
     amount = amount if amount is not None else sum((d.principal for d in schedule), ZERO)
     terms = {"amount": amount, "term_months": len(schedule), "annual_rate": Decimal("0.10")}
     with db.unit_of_work(SYSTEM) as session:
@@ -110,6 +113,8 @@ def make_loan(
             status="repaid" if all(d.status == "paid" for d in schedule) else "active",
             **terms,
         )
+        for name, value in columns.items():
+            setattr(loan, name, value)
         session.add(loan)
         session.flush()
         rows = [_installment(loan, n, due) for n, due in enumerate(schedule, start=1)]

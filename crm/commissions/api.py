@@ -40,6 +40,11 @@ def _enqueue(settlement_ids: list[int], actor: Actor, job_id: str) -> None:
     )
 
 
+def _job_pending(job_id: str) -> bool:
+    info = runtime.jobs.fetch(job_id)
+    return info is not None and info.status in ("queued", "started")
+
+
 def _statements(session: Session, statements, with_lines: bool):
     names = service.payee_names(session, statements)
     lines = service.lines_of(session, [s.id for s in statements]) if with_lines else {}
@@ -93,7 +98,7 @@ def list_plans(session: Session, actor: Actor, query: PlanFilters):
 )
 def start_settlement(session: Session, actor: Actor, body: NewSettlement):
     """Settle a month (one org or all) as a job; a month settles once (see GET /jobs/{id})."""
-    job_id, ids = service.start_settlement(session, actor, body, _enqueue)
+    job_id, ids = service.start_settlement(session, actor, body, _enqueue, job_pending=_job_pending)
     return {"job_id": job_id, "settlement_ids": ids}
 
 

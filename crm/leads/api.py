@@ -79,7 +79,7 @@ def import_sheet(session: Session, actor: Actor, form: ImportForm, file: FileSto
         pool_id=form.pool_id,
     )
     check_options(session, actor, options)  # before storing: a bad pool stores nothing
-    upload = store_upload(session, actor, file.filename or "upload", file.read())
+    upload = store_upload(session, actor, runtime.vault, file.filename or "upload", file.read())
     job_id = uuid4().hex
     # enqueued only once the upload is committed, so the worker is sure to find it
     after_commit(

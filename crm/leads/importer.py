@@ -20,7 +20,7 @@ from crm.auth.actor import Actor
 from crm.compliance.pii import PiiVault
 from crm.db import utcnow
 from crm.errors import DomainError
-from crm.leads import cells
+from crm.leads import cells, uploads
 from crm.leads.intake import LeadDraft, lead_columns
 from crm.leads.models import Lead, Upload
 from crm.leads.service import ensure_sources
@@ -86,7 +86,10 @@ class ImportTally:
         }
 
 
-def store_upload(session: Session, actor: Actor, filename: str, content: bytes) -> Upload:
+def store_upload(
+    session: Session, actor: Actor, vault: PiiVault, filename: str, content: bytes
+) -> Upload:
+    """Keep a sheet for its import job, sealed (crm/leads/uploads.py)."""
     if not content:
         raise DomainError("empty_file", "the uploaded file is empty")
     if len(content) > MAX_UPLOAD_BYTES:
@@ -97,9 +100,15 @@ def store_upload(session: Session, actor: Actor, filename: str, content: bytes) 
             {"max_bytes": MAX_UPLOAD_BYTES},
         )
     upload = Upload(
-        org_id=actor.org_id, filename=filename[:255], content=content, uploaded_by=actor.user_id
+        org_id=actor.org_id,
+        filename=filename[:255],
+        content=b"",
+        sealed=True,
+        uploaded_by=actor.user_id,
     )
     session.add(upload)
+    session.flush()  # the id the sealed bytes are bound to
+    upload.content = uploads.seal(vault.cipher, upload.id, content)
     session.flush()
     return upload
 
@@ -124,7 +133,8 @@ def run_import(
         return upload.result  # a retry of a finished import: nothing to do twice
     now = now or utcnow()
     check_options(session, actor, options)
-    sheet = read_sheet(upload.content, upload.filename, options.mapping, max_rows=MAX_ROWS)
+    content = uploads.content_of(vault.cipher, upload)
+    sheet = read_sheet(content, upload.filename, options.mapping, max_rows=MAX_ROWS)
     tally = ImportTally(rows=len(sheet.rows))
     seen: dict[str, int] = {}
     sources: set[str] = set()

@@ -8,13 +8,16 @@ from collections import Counter
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
+from crm.compliance.crypto import PiiDecryptError
 from crm.errors import DomainError
 from crm.extensions import db, runtime
+from crm.leads import uploads
 from crm.leads.importer import ImportOptions, run_import, store_upload
-from crm.leads.models import Lead
+from crm.leads.models import Lead, Upload
 from tests.sample_data import SAMPLE_DATA
 
 SHEETS = ["leads_sample_gbk.csv", "leads_sample.xlsx"]
@@ -22,7 +25,7 @@ SHEETS = ["leads_sample_gbk.csv", "leads_sample.xlsx"]
 
 def import_file(manager, content: bytes, filename: str, **options):
     with db.unit_of_work(manager_actor := _actor(manager)) as session:
-        upload = store_upload(session, manager_actor, filename, content)
+        upload = store_upload(session, manager_actor, runtime.vault, filename, content)
         return run_import(
             session,
             manager_actor,
@@ -261,3 +264,57 @@ def test_import_straight_into_a_pool_and_never_into_another_orgs(client, make, a
     refused = _upload(client, headers, b"phone\n13800003333\n", "y.csv", pool_id=str(foreign))
     assert refused.status_code == 404
     assert client.get("/api/v1/leads", headers=headers).json["total"] == 2
+
+
+SHEET = "姓名,手机号码\n欧阳锋,13812345678\n黄药师,13987654321\n".encode()
+
+
+def stored_uploads(org_id: int) -> list:
+    """What the database holds for the org's uploads, read past the ORM."""
+    with db.unit_of_work(SYSTEM) as session:
+        rows = session.execute(
+            select(Upload.id, Upload.content, Upload.sealed).where(Upload.org_id == org_id)
+        )
+        return [(id_, bytes(content), sealed) for id_, content, sealed in rows]
+
+
+def test_a_refused_sheet_stays_sealed_with_no_phone_or_name_readable(client, make, auth):
+    manager = make.user("manager")
+    headers = auth.headers_for(manager.username)
+    accepted = _upload(client, headers, SHEET, "名单.csv", mapping='{"phone": "电话"}')
+    job = client.get(f"/api/v1/jobs/{accepted.json['job_id']}", headers=headers).json
+    assert job["status"] == "failed"  # refused, so the sheet is kept (not blanked)
+
+    [(upload_id, content, sealed)] = stored_uploads(manager.org_id)
+    assert sealed and content
+    for plain in (b"13812345678", b"13987654321", "欧阳锋".encode(), "手机号码".encode()):
+        assert plain not in content
+    with db.unit_of_work(SYSTEM) as session:
+        assert uploads.content_of(runtime.vault.cipher, session.get(Upload, upload_id)) == SHEET
+
+
+def test_sealed_bytes_moved_to_another_upload_do_not_open(make):
+    manager = make.user("manager")
+    actor = _actor(manager)
+    with db.unit_of_work(actor) as session:
+        first = store_upload(session, actor, runtime.vault, "a.csv", SHEET)
+        second = store_upload(session, actor, runtime.vault, "b.csv", b"phone\n13800001111\n")
+        session.execute(update(Upload).where(Upload.id == second.id).values(content=first.content))
+        session.expire_all()
+        with pytest.raises(PiiDecryptError):
+            run_import(session, actor, runtime.vault, second.id, ImportOptions(), lambda _: None)
+
+
+def test_a_sheet_stored_before_sealing_still_imports_and_is_blanked(make):
+    manager = make.user("manager")
+    actor = _actor(manager)
+    with db.unit_of_work(actor) as session:
+        # as the release before 0015 stored it (and may, while an upgrade rolls out)
+        old = Upload(
+            org_id=manager.org_id, filename="旧.csv", content=SHEET, uploaded_by=actor.user_id
+        )
+        session.add(old)
+        session.flush()
+        result = run_import(session, actor, runtime.vault, old.id, ImportOptions(), lambda _: None)
+    assert result["created"] == 2
+    assert stored_uploads(manager.org_id) == [(old.id, b"", False)]

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis import Redis
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
-from crm.compliance.crypto import PiiKeyring
 from crm.migrate import upgrade_to_head
-from tests.services import REDIS_URL, redis_or_skip
+from tests.rq_worker import ROOT, worker_environment
+from tests.services import redis_or_skip
 from workers.runner import JobInfo, RQJobRunner
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 JOBS = "tests.jobs_for_tests"
-# a Redis database of its own, so the worker never meets jobs of other tests or of a dev server
-JOBS_DB = 14
 
 
 class Harness:
@@ -88,14 +83,7 @@ def worker_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     instance = tmp_path_factory.mktemp("worker")
     database_url = f"sqlite:///{instance / 'worker.db'}"
     upgrade_to_head(database_url)
-    return {
-        **os.environ,
-        "REDIS_URL": f"{REDIS_URL.rsplit('/', 1)[0]}/{JOBS_DB}",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "PII_KEYS": PiiKeyring.generate_json(),
-        "LOANLINE_INSTANCE": str(instance),
-    }
+    return worker_environment(database_url, instance)
 
 
 @pytest.fixture

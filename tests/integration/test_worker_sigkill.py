@@ -4,10 +4,6 @@ its own, resumes the run, and every lead ends scored exactly once by it."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
-import time
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -26,11 +22,11 @@ from crm.scoring.models import ScoringRun
 # database their workers use (the workers here serve only the scoring queue, theirs default)
 from tests.integration.test_jobs_rq import worker_env  # noqa: F401
 from tests.integration.test_scoring import assert_each_lead_scored_once, batches_of
+from tests.rq_worker import kill, start_worker, stop, wait_until
 from workers.runner import RQJobRunner
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 LEADS = 6_000
 BATCH = 200
 
@@ -91,53 +87,11 @@ def seed_org(engine) -> int:
     return org_id
 
 
-def start_worker(env, queue: str = "scoring") -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "workers.worker", queue],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def children(pid: int) -> list[int]:
-    """The processes RQ forked: the work horse running the job, and the scheduler (Linux)."""
-    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
-def gone(pid: int) -> bool:
-    return not Path(f"/proc/{pid}").exists() or zombie(pid)
-
-
-def zombie(pid: int) -> bool:
-    return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
-
-
-def stop(worker: subprocess.Popen[str] | None) -> str:
-    """Stop a worker still running (warm shutdown) and return what it logged."""
-    if worker is None:
-        return ""
-    if worker.poll() is None:
-        worker.terminate()
-    return worker.communicate(timeout=30)[0]
-
-
 def run_state(engine, run_id):
     with engine.connect() as conn:
         return conn.execute(
             select(ScoringRun.scored, ScoringRun.total).where(ScoringRun.id == run_id)
         ).first()
-
-
-def wait_until(check, timeout=180.0):
-    # generous: two worker start-ups on a loaded machine; nothing here is a timing claim
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-    return value
 
 
 def test_sigkill_mid_batch_then_a_new_worker_scores_each_lead_exactly_once(env, database, redis):
@@ -159,18 +113,15 @@ def test_sigkill_mid_batch_then_a_new_worker_scores_each_lead_exactly_once(env, 
     )
     first = second = None
     try:
-        first = start_worker(env)
+        first = start_worker(env, "scoring")
         wait_until(lambda: (state := run_state(database, job_id)) and state.scored >= 3 * BATCH)
-        forked = children(first.pid)
-        first.kill()  # SIGKILL
-        first.wait(timeout=10)
         # the horse, mid-batch, goes down with its worker rather than run on unwatched
-        wait_until(lambda: all(gone(pid) for pid in forked))
+        kill(first)
         killed_at = run_state(database, job_id)
         assert 0 < killed_at.scored < killed_at.total == LEADS
         assert runner.fetch(job_id).status == "started"  # as RQ left it
 
-        second = start_worker(env)
+        second = start_worker(env, "scoring")
         info = wait_until(lambda: (i := runner.fetch(job_id)).status == "finished" and i)
     finally:
         logs = [stop(worker) for worker in (first, second)]

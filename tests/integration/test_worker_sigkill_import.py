@@ -18,10 +18,10 @@ from crm.leads.models import Lead, Upload
 from crm.orgs.models import Org, User
 from crm.orgs.schemas import OrgSettings
 
-# the job tests' migrated SQLite file and Redis database, and the SIGKILL test's worker handling
+# the job tests' migrated SQLite file and Redis database
 from tests.integration.test_jobs_rq import worker_env  # noqa: F401
-from tests.integration.test_worker_sigkill import children, gone, start_worker, stop, wait_until
 from tests.private_services import own_databases_only
+from tests.rq_worker import kill, start_worker, stop, wait_until
 from workers.runner import RQJobRunner
 
 pytestmark = [pytest.mark.integration, own_databases_only]
@@ -87,10 +87,7 @@ def test_sigkill_mid_import_then_the_retry_creates_each_lead_once(worker_env):  
     try:
         first = start_worker(worker_env, "imports")
         wait_until(lambda: 0 < runner.fetch(job_id).progress < 1)
-        forked = children(first.pid)
-        first.kill()  # SIGKILL, a batch or more into the import's one transaction
-        first.wait(timeout=10)
-        wait_until(lambda: all(gone(pid) for pid in forked))
+        kill(first)  # a batch or more into the import's one transaction
         with engine.connect() as conn:
             assert conn.scalar(select(func.count()).where(Lead.org_id == org_id)) == 0
 
