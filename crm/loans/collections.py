@@ -10,7 +10,8 @@ crm/loans/book.py), and says who handles the loan at that age:
 | 3     | M3     | 61–90         | the manager                                      |
 | 4     | M3+    | over 90       | legal, or an outsourced collection agency        |
 
-A record is written on the loan and as a "collection" event on the lead's timeline. Calls made
+A record is written on the loan and as a "collection" event on the lead's timeline, and counts as
+a follow-up of the lead (its `last_followup_at`, which recycling and retention read). Calls made
 for collection go through the dialer like any call, under the same calling hours, DNC list and
 daily cap (dialer/guards.py).
 """
@@ -141,7 +142,11 @@ def add_collection(
         "channel": data.channel,
         "result": data.result,
     }
-    add_event(session, session.get(Lead, loan.lead_id), actor, "collection", event, at=now)
+    lead = session.get(Lead, loan.lead_id)
+    # a collection contact is a follow-up of the borrower: the lead is being worked on, so
+    # neither recycling nor retention may treat it as idle
+    lead.last_followup_at = now
+    add_event(session, lead, actor, "collection", event, at=now)
     return CollectionView(record, days)
 
 

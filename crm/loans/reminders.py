@@ -13,6 +13,9 @@ a loan was disbursed inside the window) goes out late only while it still says s
 one does not: a T-10 until T-4 (from T-3 the T-3 reminder says it sooner), a T-3 until the due
 date itself, a missed payment for a week (after that it is collection's, crm/loans/collections.py,
 not a text's). Past its window a reminder is skipped, never sent out of turn.
+
+The sent rows are kept only while they can stop something: once its installment is past every
+window (due dates never move), the daily clean-up deletes them (`prune_sent`).
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Row, Select, exists, func, select
+from sqlalchemy import Row, Select, delete, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -82,6 +85,12 @@ REMINDERS = (
     ),
 )
 CHANNEL = "sms"
+# An installment due this many days before the UTC date is out of every reminder's window for
+# good, in any org: the latest a reminder goes out is a week after the due date (the missed
+# one's `last`), and an org's local date is at most a day behind UTC's; one more day spare.
+PRUNE_AFTER_DAYS = -min(r.last for r in REMINDERS) + 2
+# a delete of a few thousand rows by primary key is short, and the first run has a year's
+PRUNE_BATCH = 5000
 
 
 def send_loan_reminders(
@@ -193,7 +202,7 @@ def _send_batch(
             continue
         sender.send(session, _message(reminder, row))
         counts["messages"] += 1
-    _send(session, notices, push, f"loan_{reminder.kind}", reminder.notice)
+    _send(session, notices, push, f"loan_{reminder.kind}", reminder.notice, now)
     return counts
 
 
@@ -224,3 +233,30 @@ def _claim(session: Session, rows: Sequence[Row[Any]], kind: str, now: datetime)
         .returning(LoanReminderSent.__table__.c.installment_id)
     )
     return set(session.scalars(stmt))
+
+
+def prune_sent(
+    transaction: Transaction, now: datetime, batch_size: int = PRUNE_BATCH
+) -> dict[str, int]:
+    """Delete the sent rows of installments no reminder can reach any more, paid or not: the
+    sweep would never select them again, so the row has nothing left to stop. A batch per
+    committed transaction; a re-run finds what is left."""
+    cut = now.astimezone(UTC).date() - timedelta(days=PRUNE_AFTER_DAYS)
+    past = (
+        select(LoanReminderSent.id)
+        .join(Installment, Installment.id == LoanReminderSent.installment_id)
+        .where(Installment.due_date < cut)
+        .limit(batch_size)
+    )
+    pruned = 0
+    while True:
+        with transaction() as session:
+            ids = list(session.scalars(past))
+            if ids:
+                session.execute(
+                    delete(LoanReminderSent).where(LoanReminderSent.id.in_(ids)),
+                    execution_options={"synchronize_session": False},
+                )
+        pruned += len(ids)
+        if len(ids) < batch_size:
+            return {"reminders_pruned": pruned}

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -17,9 +18,11 @@ from crm.db import utcnow
 from crm.leads.models import Lead
 from crm.loans import book, contracts, documents
 from crm.loans.applications import AWAITING_REVIEW, application_fees, application_quote
-from crm.loans.models import Application, Lender, Loan, Product
+from crm.loans.models import Application, Installment, Lender, Loan, Product
 from crm.loans.products import get_usable_product
-from crm.pools.ownership import org_settings
+from crm.orgs.models import Org
+from crm.orgs.schemas import OrgSettings
+from crm.pools.ownership import org_settings, parse_settings
 from crm.schemas import PageResult
 from crm.tenancy import ALL_ORGS
 
@@ -48,11 +51,7 @@ def application_views(
     if not apps:
         return []
     flag = org_settings(session, actor.org_id).apr_flag
-    names = dict(
-        session.execute(
-            select(Lead.id, Lead.name_masked).where(Lead.id.in_({a.lead_id for a in apps}))
-        ).all()
-    )
+    names = _lead_names(session, {a.lead_id for a in apps})
     products = _product_names(session, [a.product_id for a in apps])
     loans = dict(
         session.execute(
@@ -131,7 +130,8 @@ class LoanView:
         return getattr(self.loan, name)
 
 
-def loan_view(session: Session, loan: Loan, *, full: bool = True) -> LoanView:
+def loan_view(session: Session, loan: Loan) -> LoanView:
+    """One loan with its schedule and repayments."""
     rows = book.schedule(session, loan)
     worst = max((r.days_past_due for r in rows), default=0)
     return LoanView(
@@ -142,14 +142,68 @@ def loan_view(session: Session, loan: Loan, *, full: bool = True) -> LoanView:
         worst,
         book.bucket(worst),
         loan.apr > org_settings(session, loan.org_id).apr_flag,
-        rows if full else [],
-        book.repayments(session, loan.id) if full else [],
+        rows,
+        book.repayments(session, loan.id),
     )
 
 
-def loan_page(session: Session, page: PageResult) -> PageResult:
-    items = [loan_view(session, loan, full=False) for loan in page.items]
+def loan_page(session: Session, page: PageResult, now: datetime | None = None) -> PageResult:
+    """A page of loans with the figures loan_view gives each, in as many queries for 200 rows
+    as for one: names, products, the orgs' settings and the schedules' sums, one query each."""
+    loans = page.items
+    if not loans:
+        return page
+    now = now or utcnow()
+    names = _lead_names(session, {loan.lead_id for loan in loans})
+    products = _product_names(session, [loan.product_id for loan in loans])
+    settings = _orgs_settings(session, {loan.org_id for loan in loans})
+    today = {org_id: now.astimezone(ZoneInfo(s.timezone)).date() for org_id, s in settings.items()}
+    standing = _standing(session, [loan.id for loan in loans])
+    items = []
+    for loan in loans:
+        owed, oldest_due = standing.get(loan.id, (Decimal(0), None))
+        # as book.ScheduleRow counts it: the oldest unpaid installment is the most days late
+        worst = max(0, (today[loan.org_id] - oldest_due).days) if oldest_due else 0
+        view = LoanView(
+            loan,
+            names.get(loan.lead_id),
+            *products[loan.product_id],
+            owed,
+            worst,
+            book.bucket(worst),
+            loan.apr > settings[loan.org_id].apr_flag,
+        )
+        items.append(view)
     return PageResult(items, page.total, page.page, page.per_page)
+
+
+def _standing(session: Session, loan_ids: Sequence[int]) -> dict[int, tuple[Decimal, date | None]]:
+    """Per loan, the principal still owed and the due date of its oldest unpaid installment."""
+    unpaid = Installment.status != "paid"
+    rows = session.execute(
+        select(
+            Installment.loan_id,
+            func.sum(Installment.principal - Installment.paid_principal),
+            func.min(case((unpaid, Installment.due_date))),
+        )
+        .where(Installment.loan_id.in_(loan_ids))
+        .group_by(Installment.loan_id)
+    )
+    # SQLite sums the numeric columns as floats: their text to the cent is the exact sum
+    return {
+        loan_id: (Decimal(str(owed)).quantize(book.CENT), oldest) for loan_id, owed, oldest in rows
+    }
+
+
+def _orgs_settings(session: Session, org_ids: set[int]) -> dict[int, OrgSettings]:
+    rows = session.execute(select(Org.id, Org.settings).where(Org.id.in_(org_ids)))
+    return {org_id: parse_settings(stored) for org_id, stored in rows}
+
+
+def _lead_names(session: Session, lead_ids: set[int]) -> dict[int, str | None]:
+    return dict(
+        session.execute(select(Lead.id, Lead.name_masked).where(Lead.id.in_(lead_ids))).all()
+    )
 
 
 @dataclass
@@ -174,13 +228,7 @@ def overdue_page(session: Session, page: PageResult) -> PageResult:
             select(Loan).where(Loan.id.in_({r.loan_id for r in page.items}))
         )
     }
-    names = dict(
-        session.execute(
-            select(Lead.id, Lead.name_masked).where(
-                Lead.id.in_({loan.lead_id for loan in loans.values()})
-            )
-        ).all()
-    )
+    names = _lead_names(session, {loan.lead_id for loan in loans.values()})
     products = _product_names(session, [loan.product_id for loan in loans.values()])
     items = [
         OverdueView(

@@ -12,13 +12,17 @@ import pytest
 
 from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
+from crm.compliance.retention import retire_expired
 from crm.errors import DomainError
 from crm.extensions import db, runtime
+from crm.leads.models import Lead
 from crm.loans.collections import add_collection
 from crm.loans.collections_schemas import NewCollection
+from crm.pools.recycle import recycle
 from dialer.dnc import add_number
 from dialer.models import CallerId
 from dialer.service import DialRefused, plan_dial
+from tests import loan_rows
 from tests.loan_helpers import apply, make_lender, make_product, post
 from tests.loan_rows import Due, borrower_world, cancel, make_loan
 
@@ -213,3 +217,50 @@ def test_an_overdue_borrower_not_on_the_dnc_list_is_dialled_inside_the_hours(wor
         plan = plan_dial(session, actor, runtime.vault, world.lead.id, now=at(DUE, 10))
         assert plan.call.state == "dialing"
         assert plan.callee_e164 == "+8613912345678"
+
+
+def borrowers_left_alone_since(make, since: datetime, stage: str) -> tuple:
+    """An agent's two borrowers, each with a loan overdue since DUE, nobody's touched since
+    `since`, and an actor for the agent."""
+    org = make.org()
+    agent = make.user("agent", org=org)
+    _, product = loan_rows.make_lender(org)
+    idle = {"created_at": since, "claimed_at": since, "stage_changed_at": since}
+    leads = [make.lead(org, owner=agent, stage=stage, **idle) for _ in range(2)]
+    loans = [make_loan(lead, product, [Due(DUE, THOUSAND)], agent=agent)[0] for lead in leads]
+    return leads, loans, actor_of(agent)
+
+
+def stored_lead(lead) -> Lead:
+    with db.unit_of_work(SYSTEM) as session:
+        return session.get(Lead, lead.id)
+
+
+def test_a_collection_contact_is_a_follow_up_so_recycling_leaves_the_lead_with_its_agent(make):
+    now = at(DUE + timedelta(days=20))
+    # a loan book imported with its leads keeps their stage: recycling reads such leads
+    (collected, silent), (loan, _), actor = borrowers_left_alone_since(
+        make, now - timedelta(days=10), "contacted"
+    )
+    with db.unit_of_work(actor) as session:
+        add_collection(session, actor, loan.id, note(), now=now)
+
+    assert recycle(lambda: db.unit_of_work(SYSTEM), now + timedelta(hours=1))["no_followup"] == 1
+    assert stored_lead(collected).last_followup_at == now
+    assert stored_lead(collected).owner_id == actor.user_id
+    assert stored_lead(silent).owner_id is None
+
+
+def test_a_borrower_in_collection_is_not_de_identified_as_idle(make):
+    now = at(DUE + timedelta(days=20))
+    # disbursed (the funnel's end) two years and more ago, the loan overdue now
+    (collected, silent), (loan, _), actor = borrowers_left_alone_since(
+        make, now - timedelta(days=800), "disbursed"
+    )
+    with db.unit_of_work(actor) as session:
+        add_collection(session, actor, loan.id, note(), now=now)
+
+    retired = retire_expired(lambda: db.unit_of_work(SYSTEM), runtime.vault, now + timedelta(1))
+    assert retired == {"deidentified": 1}
+    assert stored_lead(collected).name_enc is not None
+    assert stored_lead(silent).name_enc is None

@@ -3,7 +3,7 @@ to a DNC number, and what the agent and the borrower are told. The clock is inje
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,13 @@ from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
 from crm.extensions import db, runtime
 from crm.loans.models import LoanReminderSent, OutboundMessage
-from crm.loans.reminders import REMINDERS, _send_batch, due_installments, send_loan_reminders
+from crm.loans.reminders import (
+    REMINDERS,
+    _send_batch,
+    due_installments,
+    prune_sent,
+    send_loan_reminders,
+)
 from crm.loans.senders import RecordingSender
 from crm.notifications.models import Notification
 from crm.orgs.schemas import OrgSettings
@@ -213,6 +219,52 @@ def test_the_owner_is_told_on_the_console_and_the_borrower_reads_masked_data_onl
     )
     for secret in ("张三丰", "三丰", "13812345678", "5678"):
         assert secret not in body
+
+
+def test_the_clean_up_deletes_sent_rows_past_every_window_and_nothing_is_sent_again(world):
+    schedule = [Due(DUE, THOUSAND), Due(DUE + 30 * DAY, THOUSAND)]
+    _, (first, second) = make_loan(world.lead, world.product, schedule, agent=world.agent)
+
+    pruned = {}
+    for offset in range(-10, 25):
+        sweep(at(DUE + offset * DAY))
+        result = prune_sent(_transaction, at(DUE + offset * DAY, 11))
+        pruned[offset] = result["reminders_pruned"]
+
+    # the missed reminder's window closes a week after the due date; two days' margin for the
+    # orgs' time zones, and the first installment's three rows go on the tenth day
+    assert {offset: n for offset, n in pruned.items() if n} == {10: 3}
+    assert sent(first, second) == [(second.id, "due_in_10")]
+    # fourteen more daily sweeps without the first installment's rows sent it nothing again
+    assert [template for template, _, _ in messages(world.lead)] == [
+        "due_in_10",
+        "due_in_3",
+        "missed",
+        "due_in_10",
+    ]
+
+
+def test_a_sent_row_stays_while_its_reminder_could_still_go_out_twelve_hours_behind_utc(make):
+    zone = ZoneInfo("Etc/GMT+12")
+    settings = OrgSettings(
+        timezone="Etc/GMT+12", calling_hours_start="00:00", calling_hours_end="23:59"
+    )
+    org = make.org(settings=settings.model_dump())
+    lead = make.lead(org, owner=make.user("agent", org=org))
+    _, product = make_lender(org)
+    _, (due,) = make_loan(lead, product, [Due(DUE, THOUSAND)])
+    assert sweep(datetime.combine(DUE + DAY, time(10), zone))["reminded"] == 1
+
+    # the window's last minute, 11:58 on the next day in UTC: the row still stops a re-send
+    last_minute = datetime.combine(DUE + 7 * DAY, time(23, 58), zone)
+    assert prune_sent(_transaction, last_minute) == {"reminders_pruned": 0}
+    assert sweep(last_minute)["reminded"] == 0
+    assert sent(due) == [(due.id, "missed")]
+
+    gone = datetime.combine(DUE + 10 * DAY, time(0), UTC)
+    assert prune_sent(_transaction, gone) == {"reminders_pruned": 1}
+    assert sweep(gone)["reminded"] == 0
+    assert [template for template, _, _ in messages(lead)] == ["missed"]
 
 
 def _actor(user):

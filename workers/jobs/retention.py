@@ -1,14 +1,26 @@
-"""Job: de-identify leads past their org's retention period, in every org."""
+"""Job: the daily clean-up: leads past their org's retention period de-identified, in every org,
+and the repayment reminders' sent rows that can no longer stop a reminder deleted."""
 
 from __future__ import annotations
+
+from contextlib import AbstractContextManager
+
+from sqlalchemy.orm import Session
 
 from crm.auth.actor import SYSTEM
 from crm.compliance.retention import retire_expired
 from crm.db import utcnow
 from crm.extensions import db, runtime
+from crm.loans.reminders import prune_sent
 
 
 def run() -> dict[str, int]:
-    """How many leads were de-identified. Each batch commits with its audit entries, and a
-    re-run (or a retry after a crash) takes only the leads not yet done."""
-    return retire_expired(lambda: db.unit_of_work(SYSTEM), runtime.vault, utcnow())
+    """How many leads were de-identified and reminder rows deleted. Each batch commits (the
+    de-identified leads with their audit entries), and a re-run (or a retry after a crash)
+    takes only what is not done yet."""
+    now = utcnow()
+    return {**retire_expired(_transaction, runtime.vault, now), **prune_sent(_transaction, now)}
+
+
+def _transaction() -> AbstractContextManager[Session]:
+    return db.unit_of_work(SYSTEM)
