@@ -32,13 +32,25 @@ from crm.tenancy import ALL_ORGS
 
 # (settlement ids, who asked, job id): the API passes the job runner in
 Enqueue = Callable[[list[int], Actor, str], object]
+# whether the job of that id may still run (queued, running, or waiting to be retried)
+JobPending = Callable[[str], bool]
 
 
 def start_settlement(
-    session: Session, actor: Actor, data: NewSettlement, enqueue: Enqueue
+    session: Session,
+    actor: Actor,
+    data: NewSettlement,
+    enqueue: Enqueue,
+    now: datetime | None = None,
+    job_pending: JobPending = lambda _job_id: True,
 ) -> tuple[str, list[int]]:
     """Create (or reuse) the settlement of each org for the month and queue one job for them.
-    Reusing is what makes a month settle once: a second request finds the same rows."""
+    Reusing is what makes a month settle once: a second request finds the same rows.
+
+    A settlement left "running" by a job that will never run again (its worker killed once too
+    often, or the embedded process restarted mid-way) is settled anew, as a failed one is: the
+    run is idempotent, and the month could otherwise never be settled."""
+    now = now or utcnow()
     if data.org_id is not None:
         orgs = [get_visible(session, Org, data.org_id, "org")]
     else:
@@ -46,15 +58,17 @@ def start_settlement(
     settlements = []
     for org in orgs:
         zone = ZoneInfo(parse_settings(org.settings).timezone)
-        if month_bounds(data.period, zone)[1] > utcnow():
+        if month_bounds(data.period, zone)[1] > now:
             raise DomainError("period_not_over", f"{data.period} has not ended yet")
         found = session.scalars(
             select(Settlement).where(Settlement.org_id == org.id, Settlement.period == data.period)
         ).one_or_none()
         if found is None:
-            found = Settlement(org_id=org.id, period=data.period, created_by=actor.user_id)
+            found = Settlement(
+                org_id=org.id, period=data.period, created_by=actor.user_id, created_at=now
+            )
             session.add(found)
-        elif found.status == "running":
+        elif found.status == "running" and found.job_id and job_pending(found.job_id):
             raise DomainError("settlement_running", "this month is being settled right now", 409)
         settlements.append(found)
     session.flush()

@@ -67,10 +67,11 @@ def settle(
     progress(0.3)
     drafts = fee_lines(facts, settlement.period)
     drafts += cap_lines(drafts, _caps(book, start.date(), drafts))
-    drafts += _clawbacks(session, org.id, book, zone, end)
+    drafts += _clawbacks(session, org.id, book, zone, start, end)
     progress(0.6)
-    _store(session, settlement, _unpaid(session, drafts), org)
-    settlement.status, settlement.settled_at, settlement.error = "draft", now or utcnow(), None
+    now = now or utcnow()
+    _store(session, settlement, _unpaid(session, drafts), org, now)
+    settlement.status, settlement.settled_at, settlement.error = "draft", now, None
     progress(1.0)
     return _summary(session, settlement)
 
@@ -151,10 +152,10 @@ def _caps(book: PlanBook, day: date, drafts: Sequence[LineDraft]) -> dict[str, D
 
 
 def _clawbacks(
-    session: Session, org_id: int, book: PlanBook, zone: ZoneInfo, end: datetime
+    session: Session, org_id: int, book: PlanBook, zone: ZoneInfo, start: datetime, end: datetime
 ) -> list[LineDraft]:
     """Reverse approved shares of loans cancelled, or overdue past the plan's days, within its
-    clawback window from payout, by the end of this month.
+    clawback window from payout, by the end of this month (each share once: its line's key).
 
     The loans come first and the lines only of those with a reason: the window holds months of
     approved lines (over 200,000 for HQ after a 100,000-loan month), a few percent of which go
@@ -175,8 +176,7 @@ def _clawbacks(
             select(Loan.id, Loan.disbursed_at, Loan.cancelled_at).where(
                 # a statement's lines are of its org's loans
                 Loan.org_id == org_id,
-                # a loan older than every plan's window can no longer be clawed back
-                Loan.disbursed_at >= end - timedelta(days=book.longest_clawback_days() + 1),
+                Loan.disbursed_at >= _window_reach(book, start),
                 approved.exists(),
             )
         )
@@ -210,18 +210,27 @@ def _clawbacks(
     )
 
 
+def _window_reach(book: PlanBook, start: datetime) -> datetime:
+    """The earliest payout whose clawback may fall to this month: its window ends last month or
+    later. A trigger of this month is clawed back now; one of last month too, for the shares
+    approved only once last month was settled (last month's own, under `fee_collected`).
+
+    Reckoned back from this month's end, the reach left out the loans whose window ended within
+    the month, and their triggers then were clawed back by no month's run."""
+    last_month = (start - timedelta(days=1)).replace(day=1)
+    # a day to spare: a loan read too many is only read, its clawbacks are keyed once each
+    return last_month - timedelta(days=book.longest_clawback_days() + 1)
+
+
 def _clawback_reasons(
     session: Session, loans: dict[int, Row], book: PlanBook, zone: ZoneInfo, end: datetime
 ) -> dict[int, str]:
     """Loan id -> why, of the `loans` (id, disbursed_at, cancelled_at) to claw back."""
     reasons: dict[int, str] = {}
     last_day = (end - timedelta(days=1)).astimezone(zone).date()
-    late = defaultdict(list)
-    for among in _among(session, Installment.loan_id, loans):
-        for inst in session.scalars(
-            select(Installment).where(among, Installment.due_date <= last_day)
-        ):
-            late[inst.loan_id].append(inst)
+    # the loans whose installments may matter, by the latest due date that can, and their N
+    overdue_by: defaultdict[date, list[int]] = defaultdict(list)
+    overdue_days: dict[int, int] = {}
     for loan_id, loan in loans.items():
         paid_out = loan.disbursed_at.astimezone(zone).date()
         terms = book.terms_on(paid_out)
@@ -232,14 +241,31 @@ def _clawback_reasons(
             if loan.cancelled_at.astimezone(zone).date() <= window_end:
                 reasons[loan_id] = "贷款取消"
             continue
-        for inst in late[loan_id]:
-            trigger = inst.due_date + timedelta(days=terms.clawback_overdue_days + 1)
-            paid_by = inst.paid_at.astimezone(zone).date() if inst.paid_at else None
-            unpaid_then = paid_by is None or paid_by >= trigger
-            if unpaid_then and trigger <= min(window_end, last_day):
-                reasons[loan_id] = f"逾期超过 {terms.clawback_overdue_days} 天"
-                break
-    return reasons
+        # overdue past N days (the day after due + N) by the window's end and this month's: an
+        # installment due later cannot have been, whether it is paid or not
+        latest_due = min(window_end, last_day) - timedelta(days=terms.clawback_overdue_days + 1)
+        overdue_by[latest_due].append(loan_id)
+        overdue_days[loan_id] = terms.clawback_overdue_days
+    for latest_due, loan_ids in overdue_by.items():
+        for loan_id, due_date, paid_at in _installments_due(session, loan_ids, latest_due):
+            if loan_id in reasons:
+                continue
+            trigger = due_date + timedelta(days=overdue_days[loan_id] + 1)
+            # unpaid on the day it was N days overdue, whenever it was paid after
+            if paid_at is None or paid_at.astimezone(zone).date() >= trigger:
+                reasons[loan_id] = f"逾期超过 {overdue_days[loan_id]} 天"
+    # in the loans' order, as the clawed-back lines are read in batches of it
+    return {loan_id: reasons[loan_id] for loan_id in loans if loan_id in reasons}
+
+
+def _installments_due(session: Session, loan_ids: list[int], latest_due: date) -> Iterator[Row]:
+    """(loan id, due date, paid at) of the installments of `loan_ids` due by `latest_due`."""
+    for among in _among(session, Installment.loan_id, loan_ids):
+        yield from session.execute(
+            select(Installment.loan_id, Installment.due_date, Installment.paid_at).where(
+                among, Installment.due_date <= latest_due
+            )
+        )
 
 
 def _unpaid(session: Session, drafts: list[LineDraft]) -> list[LineDraft]:
@@ -285,7 +311,9 @@ def _clear_draft(session: Session, settlement: Settlement) -> None:
     )
 
 
-def _store(session: Session, settlement: Settlement, drafts: list[LineDraft], org: Org) -> None:
+def _store(
+    session: Session, settlement: Settlement, drafts: list[LineDraft], org: Org, now: datetime
+) -> None:
     statements = {
         s.payee_key: s
         for s in session.scalars(select(Statement).where(Statement.settlement_id == settlement.id))
@@ -295,7 +323,7 @@ def _store(session: Session, settlement: Settlement, drafts: list[LineDraft], or
         by_payee[draft.payee.key].append(draft)
     for key, lines in by_payee.items():
         if key not in statements:
-            statements[key] = open_statement(session, settlement, lines[0].payee, org.id)
+            statements[key] = open_statement(session, settlement, lines[0].payee, org.id, now)
     session.flush()
     rows = [
         {
@@ -308,7 +336,7 @@ def _store(session: Session, settlement: Settlement, drafts: list[LineDraft], or
             "amount": d.amount,
             "note": d.note,
             "dedupe_key": d.dedupe_key,
-            "created_at": utcnow(),
+            "created_at": now,
         }
         for key, lines in by_payee.items()
         for d in lines
@@ -336,7 +364,11 @@ def _insert_lines(session: Session, rows: list[dict]) -> None:
 
 
 def open_statement(
-    session: Session, settlement: Settlement, payee: Payee, org_id: int
+    session: Session,
+    settlement: Settlement,
+    payee: Payee,
+    org_id: int,
+    now: datetime | None = None,
 ) -> Statement:
     statement = Statement(
         org_id=org_id,
@@ -348,6 +380,7 @@ def open_statement(
         payee_role=payee.role,
         status="draft",
         total=Decimal(0),
+        created_at=now or utcnow(),
     )
     session.add(statement)
     return statement

@@ -271,7 +271,11 @@ class Repayment(TenantMixin, Base):
     """Money received against a loan and how it was allocated (fees → interest → principal)."""
 
     __tablename__ = "repayments"
-    __table_args__ = (Index("ix_repayments_loan_id", "loan_id"),)
+    __table_args__ = (
+        Index("ix_repayments_loan_id", "loan_id"),
+        # the loan book on a past date reads the repayments paid since (crm/reports/loan_book.py)
+        Index("ix_repayments_paid_at", "paid_at", "org_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loans.id", ondelete="CASCADE"))

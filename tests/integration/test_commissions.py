@@ -5,16 +5,22 @@ loan from the month before; re-runs, plan changes, who may read and approve what
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from crm.auth.actor import SYSTEM
+from crm.auth.service import actor_for_user
+from crm.commissions import service
+from crm.commissions.models import Settlement, Statement, StatementLine
+from crm.commissions.schemas import NewSettlement
+from crm.commissions.settlement import settle as run_settlement
 from crm.extensions import db
-from crm.loans.models import Loan
+from crm.loans.models import Installment, Loan
+from crm.orgs.models import User
 from tests.loan_rows import Due, make_lender, make_loan
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -314,3 +320,185 @@ def test_a_monthly_cap_sent_as_a_string_caps_the_agent(client, world):
     assert capped.status_code == 201, capped.json
     november = totals(settle(client, world.finance, "2026-11"))
     assert november[f"user:{world.a1.id}"] == "500.00"
+
+
+def overdue_loan(make, org, product, agent, paid_out: date, due: date, paid_on=None) -> int:
+    """A loan paid out on `paid_out`, its one installment due on `due` and paid on `paid_on`."""
+    principal = Decimal("10000.00")
+    paid = principal if paid_on else Decimal(0)
+    lead = make.lead(org=org, owner=agent)
+    disbursed_at = datetime.combine(paid_out, time(10), SHANGHAI)
+    row, (installment,) = make_loan(
+        lead, product, [Due(due, principal, paid)], agent=agent, disbursed_at=disbursed_at
+    )
+    with db.unit_of_work(SYSTEM) as session:
+        fees = {"service_fee": Decimal("1000.00"), "channel_fee": Decimal("500.00")}
+        session.execute(update(Loan).where(Loan.id == row.id).values(**fees))
+        if paid_on:
+            paid_at = datetime.combine(paid_on, time(10), SHANGHAI)
+            session.execute(
+                update(Installment).where(Installment.id == installment.id).values(paid_at=paid_at)
+            )
+    return row.id
+
+
+def test_an_installment_overdue_past_the_days_by_the_window_or_the_month_end_claws_back(
+    client, auth, make
+):
+    hq = make.org("hq")
+    finance = auth.login("finance", org=hq)
+    agent = make.user("agent", org=hq)
+    _, product = make_lender(hq)
+    # October's loans keep 40 days; November's 90-day plan has the window reach back to them
+    for version in (plan(clawback_days=40), plan(effective_from="2026-11-01")):
+        assert (
+            client.post("/api/v1/commission-plans", json=version, headers=finance).status_code
+            == 201
+        )
+
+    def lent(paid_out: int, due: int, paid_on: date | None = None) -> int:
+        return overdue_loan(
+            make, hq, product, agent, date(2026, 10, paid_out), date(2026, 10, due), paid_on
+        )
+
+    # paid out on October 3, the window ends November 12: 31 days overdue by then or not
+    window_in, window_out = lent(3, 12), lent(3, 13)
+    # unpaid on the day it was 31 days overdue, or paid the day before
+    paid_that_day, paid_before = lent(3, 12, date(2026, 11, 12)), lent(3, 12, date(2026, 11, 11))
+    # paid out on October 25, the window ends December 4: 31 days overdue in November or not
+    month_in, month_out = lent(25, 30), lent(25, 31)
+    october = settle(client, finance, "2026-10")
+    for s in october:
+        approved = client.post(f"/api/v1/settlements/{s['id']}/approve", headers=finance)
+        assert approved.status_code == 200
+
+    november = settle(client, finance, "2026-11")
+
+    def lines(settlements: list[dict]) -> list[dict]:
+        return [line for st in settlements for s in st["statements"] for line in s["lines"]]
+
+    # every loan's shares were paid in October, and half of them go back in November
+    paid = {line["loan_id"] for line in lines(october)}
+    assert paid == {window_in, window_out, paid_that_day, paid_before, month_in, month_out}
+    clawed = {
+        (line["loan_id"], line["note"]) for line in lines(november) if line["kind"] == "clawback"
+    }
+    assert clawed == {(loan, "逾期超过 30 天") for loan in (window_in, paid_that_day, month_in)}
+
+
+def test_a_settlement_run_on_an_injected_clock_stamps_its_rows_with_it(client, world):
+    """Settlement, statement and line rows took the wall clock whatever `now` the services
+    were given: a month settled in the demo's history was dated the day the demo was built."""
+    client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
+    then = at(2, month=12)
+    with db.unit_of_work(SYSTEM) as session:
+        finance = actor_for_user(
+            session, session.scalar(select(User.id).where(User.role == "finance"))
+        )
+        body = NewSettlement(period="2026-11", org_id=world.hq.id)
+        _, (settlement_id,) = service.start_settlement(
+            session, finance, body, lambda *_: None, then
+        )
+        run_settlement(session, settlement_id, now=then)
+    with db.unit_of_work(SYSTEM) as session:
+        stamps = {
+            model.__tablename__: set(session.scalars(select(model.created_at)))
+            for model in (Settlement, Statement, StatementLine)
+        }
+    assert stamps == {name: {then} for name in stamps}
+
+
+def clawbacks(settlements: list[dict]) -> list[tuple[int, str]]:
+    return sorted(
+        (line["loan_id"], line["amount"])
+        for st in settlements
+        for s in st["statements"]
+        for line in s["lines"]
+        if line["kind"] == "clawback"
+    )
+
+
+@pytest.fixture
+def in_february(monkeypatch) -> None:
+    """Months up to January 2027 are over (settling checks the clock before and as it runs)."""
+    february = datetime(2027, 2, 2, 2, tzinfo=UTC)
+    for module in ("crm.commissions.service", "crm.commissions.settlement"):
+        monkeypatch.setattr(f"{module}.utcnow", lambda: february)
+
+
+def settle_and_approve(client, headers, period: str) -> list[dict]:
+    settlements = settle(client, headers, period)
+    for s in settlements:
+        approved = client.post(f"/api/v1/settlements/{s['id']}/approve", headers=headers)
+        assert approved.status_code == 200, approved.json
+    return settlements
+
+
+def test_an_overdue_trigger_in_the_month_its_window_ends_claws_back_once(
+    client, auth, make, in_february
+):
+    """The loans read for clawbacks reached back the window from the month's end: a loan paid out
+    on October 15 (45 days: to November 29) whose November 15 installment was 11 days overdue on
+    November 26 was read neither by November nor by December, and its shares were kept; so were
+    those of a loan paid out on October 14 and cancelled on November 28, its window's last day."""
+    hq = make.org("hq")
+    finance = auth.login("finance", org=hq)
+    agent = make.user("agent", org=hq)
+    _, product = make_lender(hq)
+    terms = plan(clawback_days=45, clawback_overdue_days=10)
+    assert client.post("/api/v1/commission-plans", json=terms, headers=finance).status_code == 201
+    on_14, on_15, on_16 = (
+        overdue_loan(make, hq, product, agent, date(2026, 10, day), date(2026, 11, 15))
+        for day in (14, 15, 16)
+    )
+    october = settle_and_approve(client, finance, "2026-10")
+    shares = {line["loan_id"] for st in october for s in st["statements"] for line in s["lines"]}
+    assert shares == {on_14, on_15, on_16}
+    with db.unit_of_work(SYSTEM) as session:
+        cancelled_at = datetime.combine(date(2026, 11, 28), time(10), SHANGHAI)
+        session.execute(
+            update(Loan)
+            .where(Loan.id == on_14)
+            .values(status="cancelled", cancelled_at=cancelled_at)
+        )
+
+    november = settle_and_approve(client, finance, "2026-11")
+    # the next months read these loans again (their windows reach into the month before)
+    later = [settle_and_approve(client, finance, month) for month in ("2026-12", "2027-01")]
+
+    # the agent's 10% (first tier) of each fee, 1,000 and 500: the loans are HQ's, with no team
+    assert clawbacks(november) == [
+        (loan_id, amount) for loan_id in (on_14, on_15, on_16) for amount in ("-100.00", "-50.00")
+    ]
+    notes = {line["note"] for st in november for s in st["statements"] for line in s["lines"]}
+    assert notes == {"贷款取消", "逾期超过 10 天"}
+    assert [clawbacks(month) for month in later] == [[], []]
+
+
+def test_a_share_approved_after_its_loans_trigger_month_claws_back_the_month_after(
+    client, auth, make, in_february
+):
+    """Fees accrued when collected: a fee collected in the month the loan went overdue, its window
+    ending that month, is paid in that month's statement and goes back in the next month's."""
+    hq = make.org("hq")
+    finance = auth.login("finance", org=hq)
+    agent = make.user("agent", org=hq)
+    _, product = make_lender(hq)
+    terms = plan(clawback_days=45, clawback_overdue_days=10, accrue_on="fee_collected")
+    assert client.post("/api/v1/commission-plans", json=terms, headers=finance).status_code == 201
+    loan_id = overdue_loan(make, hq, product, agent, date(2026, 10, 15), date(2026, 11, 15))
+    collected = datetime.combine(date(2026, 11, 10), time(10), SHANGHAI)
+    with db.unit_of_work(SYSTEM) as session:
+        session.execute(
+            update(Loan)
+            .where(Loan.id == loan_id)
+            .values(service_fee_collected_at=collected, channel_fee_collected_at=collected)
+        )
+
+    november = settle_and_approve(client, finance, "2026-11")
+    december = settle_and_approve(client, finance, "2026-12")
+    january = settle_and_approve(client, finance, "2027-01")
+
+    assert clawbacks(november) == []
+    assert clawbacks(december) == [(loan_id, "-100.00"), (loan_id, "-50.00")]
+    assert clawbacks(january) == []
