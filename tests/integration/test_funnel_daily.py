@@ -96,7 +96,7 @@ def history(client, make, auth):
     with db.unit_of_work(SYSTEM) as session:
         actor = actor_for_user(session, manager.id)
     with db.unit_of_work(actor) as session:
-        upload = store_upload(session, actor, "名单.csv", SHEET)
+        upload = store_upload(session, actor, runtime.vault, "名单.csv", SHEET)
         options = ImportOptions(source="购买名单")
         run_import(session, actor, runtime.vault, upload.id, options, lambda _: None, now=at[4])
     for lead, path in zip(
@@ -174,7 +174,7 @@ def test_an_import_that_fails_leaves_no_counts_behind(make):
     with db.unit_of_work(SYSTEM) as session:
         actor = actor_for_user(session, manager.id)
     with pytest.raises(RuntimeError, match="worker died"), db.unit_of_work(actor) as session:
-        upload = store_upload(session, actor, "名单.csv", SHEET)
+        upload = store_upload(session, actor, runtime.vault, "名单.csv", SHEET)
         run_import(session, actor, runtime.vault, upload.id, ImportOptions(), lambda _: None)
         raise RuntimeError("the worker died before the commit")
     assert stored_buckets() == recounted() == set()

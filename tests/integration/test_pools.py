@@ -132,7 +132,7 @@ def _import(user, options: ImportOptions) -> dict:
     with db.unit_of_work(SYSTEM) as session:
         actor = actor_for_user(session, user.id)
     with db.unit_of_work(actor) as session:
-        upload = store_upload(session, actor, "leads.csv", SHEET)
+        upload = store_upload(session, actor, runtime.vault, "leads.csv", SHEET)
         return run_import(
             session, actor, runtime.vault, upload.id, options, progress=lambda _: None
         )
