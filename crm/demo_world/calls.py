@@ -56,20 +56,27 @@ class Line:
         self.states.append((state, at))
 
     def dial(
-        self, lead_id: int, at: datetime, reachable: float, invalid: bool, rng: random.Random
+        self,
+        lead_id: int,
+        at: datetime,
+        reachable: float,
+        invalid: bool,
+        rng: random.Random,
+        expected: bool = False,
     ) -> Dialled | str:
-        """Place a call at `at`; a refusal comes back as its code (the console's refusal)."""
+        """Place a call at `at`; a refusal comes back as its code (the console's refusal). An
+        `expected` call (booked with the callee) is picked up."""
         try:
             plan = service.plan_dial(self.session, self.agent, self.vault, lead_id, now=at)
         except service.DialRefused as refused:
             return refused.code
         self.enter("dialing", at)
-        call_id, roll = plan.call.id, rng.random()
+        call_id, roll = plan.call.id, 1.0 if expected else rng.random()
         if invalid or roll < CARRIER.invalid_rate:
             return self._unanswered(call_id, at + timedelta(seconds=4), "invalid_number")
         if roll < CARRIER.invalid_rate + CARRIER.busy_rate:
             return self._unanswered(call_id, at + timedelta(seconds=6), "busy")
-        if rng.random() >= CARRIER.answer_rate * reachable:
+        if not expected and rng.random() >= CARRIER.answer_rate * reachable:
             gave_up = at + timedelta(seconds=CARRIER.no_answer_after_seconds)
             return self._unanswered(call_id, gave_up, "no_answer")
         answered = at + timedelta(seconds=rng.uniform(*CARRIER.ring_seconds))

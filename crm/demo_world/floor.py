@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -23,11 +23,12 @@ from crm.errors import DomainError
 from crm.leads.models import Lead
 from crm.leads.schemas import LeadFilters
 from crm.leads.service import filtered_leads
+from crm.pools.models import ClaimBlock
 from crm.pools.service import claim, claim_next
 
 SHIFT_START, LUNCH, LUNCH_END, SHIFT_END = time(9, 5), time(12, 0), time(13, 30), time(18, 0)
 # dials a day a desk has time for; leads to call are what usually runs out first
-CALLS_A_DAY = 70
+CALLS_A_DAY = 150
 WEEKEND = 0.6
 # the floor claims about what came in: more would drain the pool down to the leads recycled
 # last week and call them again and again
@@ -38,6 +39,9 @@ LAST_CALL_MARGIN = timedelta(minutes=20)
 WORKED_STAGES = ("new", "contacted", "qualified")
 # leads an agent lets slip after the first call: the escalation and recycling rules catch them
 NEGLECT = 0.05
+# the morning appointment of a demo's present (book_appointment): when, and among how many of
+# the warmest leads a product is looked for
+APPOINTMENT_AT, APPOINTMENT_CANDIDATES = time(10, 0), 10
 # pacing (_pace): dials per lead in a day, a call's own seconds, bounds of the time between
 RETRIES, AVERAGE_CALL, MIN_PACE, MAX_PACE = 1.6, 90, 30, 1800
 
@@ -54,6 +58,7 @@ class Desk:
     claims_left: int
     queue: list[tuple[datetime, int]] = field(default_factory=list)
     pace: float = 120.0  # seconds of other work between calls, on average
+    booked: int | None = None  # the lead of the day's appointment (book_appointment)
 
     @property
     def actor(self) -> Actor:
@@ -66,13 +71,21 @@ class Desk:
 
 
 def work_day(
-    session: Session, run: Run, office: Office, day: date, arrivals: Arrivals
+    session: Session,
+    run: Run,
+    office: Office,
+    day: date,
+    arrivals: Arrivals,
+    appointment: bool = False,
 ) -> set[Lead]:
-    """The office's calls of `day` up to the world's present; returns the leads followed up."""
+    """The office's calls of `day` up to the world's present; returns the leads followed up.
+    With `appointment`, the day has the office's morning appointment (book_appointment)."""
     rng = run.rng("floor", office.org_id, day)
     stop = min(office.at(day, office.closes), run.now - LAST_CALL_MARGIN)
     claims = math.ceil(len(arrivals.due) * CLAIM_MARGIN / max(1, len(office.sellers)))
     desks = [_desk(session, run, office, actor, day, claims, rng) for actor in office.sellers]
+    if appointment:
+        book_appointment(session, run, desks, office.at(day, APPOINTMENT_AT))
     waiting = [(desk.start, n, desk) for n, desk in enumerate(desks) if desk.start < stop]
     heapq.heapify(waiting)
     touched: set[Lead] = set()
@@ -100,6 +113,27 @@ def work_day(
     for desk in desks:
         desk.line.write_states()
     return touched
+
+
+def book_appointment(session: Session, run: Run, desks: list[Desk], at: datetime) -> None:
+    """The warmest lead of the office's sellers that a product of theirs takes, booked the day
+    before to hand in their documents and apply on a call at `at` (预约进件): they pick up, and
+    the application goes in."""
+    by_seller = {desk.actor.user_id: desk for desk in desks if desk.start <= at}
+    leads = session.scalars(
+        select(Lead)
+        .where(Lead.owner_id.in_(by_seller), Lead.stage.in_(("contacted", "qualified")))
+        .order_by(Lead.id)
+    ).all()
+    warmest = sorted(leads, key=lambda lead: -replies.temper_of(run.seed, lead).keen)
+    for lead in warmest[:APPOINTMENT_CANDIDATES]:
+        desk = by_seller[lead.owner_id]
+        if loans.choose(session, run, desk.actor, lead) is not None:
+            desk.queue = [(due, lead_id) for due, lead_id in desk.queue if lead_id != lead.id]
+            heapq.heapify(desk.queue)
+            heapq.heappush(desk.queue, (at, lead.id))
+            desk.booked = lead.id
+            return
 
 
 def _desk(
@@ -161,30 +195,36 @@ def _neglected(run: Run, lead: Lead, actor: Actor) -> bool:
 
 
 def _claim(session: Session, run: Run, desk: Desk, at: datetime, rng: random.Random) -> int | None:
-    """A lead from the public pool: mostly the best fresh one off the pool list (a lead lost
-    and recycled last week still outscores it on recent contacts), now and then claim-next's
-    pick, which brings those back for another try (公海再营销)."""
+    """A lead from the public pool: mostly the best fresh one off the pool list, now and then
+    claim-next's pick, the best of the whole pool, which brings back a lead recycled or lost
+    earlier when it scores as well (公海再营销)."""
     if desk.claims_left <= 0:
         return None
+    fresh = None if rng.random() < CLAIM_NEXT_SHARE else _best_fresh(session, run, desk, at)
     try:
-        fresh = None if rng.random() < CLAIM_NEXT_SHARE else _best_fresh(session, run, desk)
         lead = (
             claim_next(session, desk.actor, now=at)
             if fresh is None
             else claim(session, desk.actor, fresh, now=at)
         )
-    except DomainError:  # the pool is empty, the agent's caps are reached, a cooldown
+    except DomainError:  # the pool is empty, the agent's caps are reached
         desk.claims_left = 0
         return None
     desk.claims_left -= 1
     return lead.id
 
 
-def _best_fresh(session: Session, run: Run, desk: Desk) -> int | None:
-    """The top of the agent's pool list filtered to new leads, best score first."""
+def _best_fresh(session: Session, run: Run, desk: Desk, at: datetime) -> int | None:
+    """The top of the agent's pool list filtered to new leads, best score first, passing over
+    those recycled from them whose reclaim cooldown still runs (the list shows them too)."""
     shown = LeadFilters(pool="public", stage="new", org_id=desk.actor.org_id, sort="-score")
-    stmt = filtered_leads(desk.actor, run.vault, shown).with_only_columns(Lead.id).limit(1)
-    return session.scalar(stmt)
+    blocked = exists().where(
+        ClaimBlock.lead_id == Lead.id,
+        ClaimBlock.user_id == desk.actor.user_id,
+        ClaimBlock.until > at,
+    )
+    stmt = filtered_leads(desk.actor, run.vault, shown).with_only_columns(Lead.id)
+    return session.scalar(stmt.where(~blocked).limit(1))
 
 
 def _call(
@@ -200,14 +240,20 @@ def _call(
     """One call and its outcome; returns when the agent is free again."""
     lead = session.get(Lead, lead_id)
     temper = replies.temper_of(run.seed, lead)
-    dialled = desk.line.dial(lead_id, at, temper.reachable, temper.invalid, rng)
+    booked = desk.booked == lead_id
+    if booked:
+        desk.booked = None
+    dialled = desk.line.dial(lead_id, at, temper.reachable, temper.invalid, rng, booked)
     if isinstance(dialled, str):  # refused by a calling rule: on to the next lead
         return at + timedelta(seconds=20)
     desk.calls_left -= 1
     memory = run.remember(lead_id)
     memory.tried(at.astimezone(office.zone).date(), dialled.answered_at is not None)
     hour = dialled.rang_until.astimezone(office.zone).hour
-    reply = replies.after_call(lead.stage, temper, memory, dialled.end_reason, hour, rng)
+    if booked:
+        reply = replies.appointment(lead.stage, rng)
+    else:
+        reply = replies.after_call(lead.stage, temper, memory, dialled.end_reason, hour, rng)
     product = None
     if reply.apply and (product := loans.choose(session, run, desk.actor, lead)) is None:
         reply = replies.no_product(rng)
@@ -222,7 +268,9 @@ def _call(
         loans.apply(session, run, desk.actor, lead, product, free)
     touched.add(lead)
     again = lead.next_followup_at
-    if again is not None and again < desk.end and not _neglected(run, lead, desk.actor):
+    # an earlier promise may still be open on a lead that has just applied: off the floor's list
+    worked = lead.stage in WORKED_STAGES and not _neglected(run, lead, desk.actor)
+    if again is not None and again < desk.end and worked:
         heapq.heappush(desk.queue, (again, lead_id))
     return free
 

@@ -32,7 +32,7 @@ def month_day(session: Session, run: Run, offices: list[Office], day: date, firs
             body = NewSettlement(period=period, org_id=office.org_id)
             # the job the API would queue runs here, at once
             _, (settlement_id,) = commissions.start_settlement(
-                session, finance, body, enqueue=lambda *_: None
+                session, finance, body, lambda *_: None, now=run.hq.at(day, SETTLE_AT)
             )
             settle(session, settlement_id, now=run.hq.at(day, SETTLE_AT))
             commissions.approve(session, finance, settlement_id, now=run.hq.at(day, APPROVE_AT))

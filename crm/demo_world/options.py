@@ -18,7 +18,7 @@ class WorldOptions:
     The same seed and `now` give the same world."""
 
     days: int = 90
-    leads_per_day: int = 16
+    leads_per_day: int = 18
     seed: int = 2026
     now: datetime | None = None
 
@@ -53,9 +53,9 @@ CHANNEL_BY_NAME = {c.name: c for c in CHANNELS}
 # org name → (share of the day's leads, caller IDs of its floor: local landlines, as carriers
 # require an outbound number of the office's own area)
 FLOORS = {
-    ORGS[0][0]: (0.5, ("01064880101", "01064880102", "01064880103", "01064880104")),
-    ORGS[1][0]: (0.26, ("075586330201", "075586330202")),
-    ORGS[2][0]: (0.24, ("02885120301", "02885120302")),
+    ORGS[0][0]: (0.44, ("01064880101", "01064880102", "01064880103", "01064880104")),
+    ORGS[1][0]: (0.3, ("075586330201", "075586330202")),
+    ORGS[2][0]: (0.26, ("02885120301", "02885120302")),
 }
 # leads of HQ from cities none of the orgs serves (national ads reach everywhere)
 ELSEWHERE_SHARE = 0.03

@@ -16,10 +16,15 @@ from crm.demo_world.people import quality_of
 from crm.leads.models import Lead
 from dialer.schemas import DispositionIn
 
-# a lead nobody reached on this many days is given up
-UNREACHED_DAYS = 2
-# how keen a lead must be to go on at each step (keenness is 0-1, about 0.5 on average)
-KEEN_TO_CALL_BACK, KEEN_AFTER_CALLBACK, KEEN_TO_QUALIFY, KEEN_TO_APPLY = 0.46, 0.56, 0.64, 0.72
+# a web lead nobody reached on this many days is given up; until then it is tried up to the
+# daily cap of calls (3), an hour or two apart, while the afternoon leaves time for the next try.
+# A number off a bought list gets two tries on one day: the list has plenty more.
+UNREACHED_DAYS, TRIES_A_DAY, LAST_RETRY_HOUR = 3, 3, 17
+LIST_TRIES = 2
+# how keen a lead must be to go on at each step (keenness is 0-1, about 0.5 on average): about
+# one web lead in six ends up applying, one reached in four is qualified (助贷 web forms are
+# people asking for a loan now); bought lists hardly ever
+KEEN_TO_CALL_BACK, KEEN_AFTER_CALLBACK, KEEN_TO_QUALIFY, KEEN_TO_APPLY = 0.44, 0.52, 0.6, 0.66
 NOTES = {
     "interested": (
         "客户有明确资金需求，已加微信发资料清单",
@@ -63,6 +68,7 @@ class Temper:
     keen: float  # 0-1: how likely to go ahead
     reachable: float  # scales the carrier's answer rate
     invalid: bool  # an empty or wrong number (空号)
+    bought: bool = False  # off a bought list
 
 
 def temper_of(seed: int, lead: Lead) -> Temper:
@@ -75,6 +81,7 @@ def temper_of(seed: int, lead: Lead) -> Temper:
         keen=keen * (0.7 if bought else 1.0),
         reachable=(0.3 + 0.5 * reach) if bought else (0.55 + 0.55 * reach),
         invalid=draw(seed, "invalid", *key) < (0.12 if bought else 0.02),
+        bought=bought,
     )
 
 
@@ -101,7 +108,7 @@ def after_call(
     """The outcome of a call answered (`end_reason` None) or not, at `hour` (local)."""
     if end_reason is None:
         return answered(stage, temper, memory, rng)
-    return unanswered(stage, end_reason, memory, hour, rng)
+    return unanswered(stage, end_reason, memory, hour, rng, temper.bought)
 
 
 def outcome(
@@ -146,8 +153,19 @@ def answered(stage: str, temper: Temper, memory: LeadMemory, rng: random.Random)
     return _lost("not_interested", rng, rng.uniform(20, 90))
 
 
+def appointment(stage: str, rng: random.Random) -> Reply:
+    """The booked call of a lead come to apply: qualified on it if not yet, and applying."""
+    qualify = "qualified" if stage == "contacted" else None
+    return Reply("applied", rng.uniform(300, 720), qualify, apply=True)
+
+
 def unanswered(
-    stage: str, end_reason: str, memory: LeadMemory, hour: int, rng: random.Random
+    stage: str,
+    end_reason: str,
+    memory: LeadMemory,
+    hour: int,
+    rng: random.Random,
+    bought: bool = False,
 ) -> Reply:
     """The outcome of a call nobody answered (memory counts this attempt already)."""
     if end_reason == "invalid_number":
@@ -155,9 +173,10 @@ def unanswered(
     disposition = "busy" if end_reason == "busy" else "no_answer"
     if stage == "lost":  # a lost lead tried once more from the pool: not chased again
         return Reply(disposition)
-    if memory.tries_today < 2 and memory.days_unreached <= 1 and hour < 16:
-        return Reply(disposition, call_again_in=timedelta(hours=rng.uniform(1.5, 3)))
-    if memory.days_unreached >= UNREACHED_DAYS:
+    tries, days = (LIST_TRIES, 1) if bought else (TRIES_A_DAY, UNREACHED_DAYS)
+    if memory.tries_today < tries and hour < LAST_RETRY_HOUR:
+        return Reply(disposition, call_again_in=timedelta(hours=rng.uniform(1, 2.5)))
+    if memory.days_unreached >= days:
         return _lost(disposition, rng, 0.0, "unreachable")
     return Reply(disposition, call_again_in=_days(rng, 1, 1))
 

@@ -59,17 +59,17 @@ def reminders(transaction: Transaction, run: Run, day: date) -> None:
 
 @contextmanager
 def notices_of(transaction: Transaction, run: Run, at: datetime) -> Iterator[None]:
-    """The console notices a job sends carry the clock's time (crm/notifications): stamped here
-    with the job's simulated time instead, and, before today, read a while later, as agents
-    read them; today's wait for their agent."""
+    """The console notices a job sends at `at` (stamped with the clock it is given), read a
+    while later when sent before today, as agents read them; today's wait for their agent."""
     with transaction() as session:
         before = session.scalar(select(func.max(Notification.id))) or 0
     yield
-    read = at + READ_AFTER if at.astimezone(run.hq.zone).date() < run.today else None
+    if at.astimezone(run.hq.zone).date() == run.today:
+        return
     with transaction() as session:
         session.execute(
             update(Notification)
             .where(Notification.id > before)
-            .values(created_at=at, read_at=read)
+            .values(read_at=at + READ_AFTER)
             .execution_options(synchronize_session=False)
         )

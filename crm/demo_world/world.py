@@ -5,7 +5,7 @@ desk's work between the night's scheduled jobs; and what the world holds when do
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, func, select
@@ -18,7 +18,7 @@ from crm.compliance.pii import PiiVault
 from crm.db import utcnow
 from crm.demo import seed
 from crm.demo_world import floor, loans, money, routine, servicing, setup
-from crm.demo_world.arrivals import OrgMarket, arrivals
+from crm.demo_world.arrivals import Arrivals, OrgMarket, arrivals
 from crm.demo_world.options import FLOORS, WorldOptions
 from crm.demo_world.people import PhoneBook
 from crm.demo_world.staff import Office, Run, offices
@@ -28,10 +28,13 @@ from crm.loans.storage import DocumentStorage
 from crm.orgs.models import User
 from crm.pools.recycle import Transaction
 from crm.scoring.service import rescore
+from dialer.kpis import kpis_today
 from dialer.models import Call
 
 # the business grows over the history: the first day has this share of the last day's leads
 FIRST_DAY_VOLUME = 0.6
+# from when today's floor has brought an application (_good_day)
+FIRST_APPLICATION_BY = time(11, 0)
 Progress = Callable[[date], None]
 
 
@@ -98,7 +101,10 @@ def history(
                 loans.payout_day(session, run, office, day)
                 servicing.book_day(session, run, office, day)
                 came = arrivals(market, day, office.zone, growth, phones, run.seed)
-                touched |= floor.work_day(session, run, office, day, came)
+                if day == run.today:
+                    touched |= _good_day(session, run, office, day, came)
+                else:
+                    touched |= floor.work_day(session, run, office, day, came)
             # what ScoreRefresh does a second after each disposition, once for the day
             evening = min(run.hq.at(day, time(20, 0)), run.now)
             rescore(session, sorted(touched, key=lambda lead: lead.id), evening)
@@ -106,6 +112,29 @@ def history(
         routine.reminders(transaction, run, day)
         progress(day)
     routine.rescore(transaction, org_ids, run.today, run.now)
+
+
+def _good_day(session: Session, run: Run, office: Office, day: date, came: Arrivals) -> set[Lead]:
+    """Today's floor up to the present, with an application by now once the morning has had
+    time for one: a demo is shown on a good day. A day without one is rolled back and worked
+    again with the office's morning appointment (floor.book_appointment), the same day in all
+    else (the same leads and callees, the same random stream). Before the calling hours open,
+    today has nothing to show, as in any office: the wallboard starts from zero."""
+    state = {lead_id: replace(m) for lead_id, m in run.memory.items()}
+    inserted, sources = came.inserted, set(came.sources)
+    savepoint = session.begin_nested()
+    touched = floor.work_day(session, run, office, day, came)
+    # what the wallboard's tile counts (dialer/kpis.py)
+    if run.now < office.at(day, FIRST_APPLICATION_BY) or _applications_today(session, run, office):
+        savepoint.commit()
+        return touched
+    savepoint.rollback()
+    run.memory, came.inserted, came.sources = state, inserted, sources
+    return floor.work_day(session, run, office, day, came, appointment=True)
+
+
+def _applications_today(session: Session, run: Run, office: Office) -> int:
+    return kpis_today(session, office.org_id, run.now)["applications"]
 
 
 def summarize(session: Session, floors: list[Office], now: datetime) -> list[OrgSummary]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -21,9 +22,16 @@ def notify(
     code: str,
     message: str,
     data: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> Notification:
+    """A notice stamped with the sender's clock (a job's run time, a simulated day)."""
     notice = Notification(
-        org_id=org_id, user_id=user_id, code=code, message=message, data=data or {}
+        org_id=org_id,
+        user_id=user_id,
+        code=code,
+        message=message,
+        data=data or {},
+        created_at=now or utcnow(),
     )
     session.add(notice)
     return notice

@@ -65,7 +65,7 @@ def _remind(session: Session, rows: Sequence[Row[Any]], *, push: Push, now: date
             )
         )
         notices[lead.org_id, lead.owner_id].append(lead.id)
-    _send(session, notices, push, FOLLOWUP_DUE, "你有 {n} 条线索的约定跟进时间快到了")
+    _send(session, notices, push, FOLLOWUP_DUE, "你有 {n} 条线索的约定跟进时间快到了", now)
     return Counter(sent=len(rows))
 
 
@@ -83,7 +83,8 @@ def alert_stale_leads(
             Lead.stage.in_(STALE_STAGES),
             *idle_since(cut),
         )
-        counts += _in_batches(transaction, due, batch_size, partial(_alert, push=push), lock=False)
+        alert = partial(_alert, push=push, now=now)
+        counts += _in_batches(transaction, due, batch_size, alert, lock=False)
     return {"alerted": counts["sent"]}
 
 
@@ -92,7 +93,7 @@ def _last_touch(lead: Lead) -> datetime:
     return max(t for t in touches if t is not None)
 
 
-def _alert(session: Session, rows: Sequence[Row[Any]], *, push: Push) -> Counter:
+def _alert(session: Session, rows: Sequence[Row[Any]], *, push: Push, now: datetime) -> Counter:
     leads = [lead for (lead,) in rows]
     sent = set(
         session.execute(
@@ -120,7 +121,7 @@ def _alert(session: Session, rows: Sequence[Row[Any]], *, push: Push) -> Counter
         team_lead = team_leads.get(lead.owner_id)
         if team_lead is not None:
             notices[lead.org_id, team_lead].append(lead.id)
-    _send(session, notices, push, STALE_LEAD, "团队有 {n} 条已进件线索长期无人跟进")
+    _send(session, notices, push, STALE_LEAD, "团队有 {n} 条已进件线索长期无人跟进", now)
     return Counter(sent=sum(len(ids) for ids in notices.values()))
 
 
@@ -130,11 +131,12 @@ def _send(
     push: Push,
     code: str,
     message: str,
+    now: datetime,
 ) -> None:
     """One notice per person and batch, listing the leads; pushed to their consoles' room once
     the batch is committed (a rolled-back batch must not have told anyone)."""
     for (org_id, user_id), lead_ids in notices.items():
         text = message.format(n=len(lead_ids))
-        notify(session, org_id, user_id, code, text, {"lead_ids": lead_ids})
+        notify(session, org_id, user_id, code, text, {"lead_ids": lead_ids}, now)
         payload = {"code": code, "message": text, "lead_ids": lead_ids}
         after_commit(session, partial(push, "notice", payload, f"user:{user_id}", "/dialer"))

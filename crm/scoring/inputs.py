@@ -39,6 +39,7 @@ FACT_COLUMNS = (
     Lead.birth_year,
     Lead.term_months,
     Lead.purpose,
+    Lead.stage,
 )
 # Read as text and converted by `read_stored`, once per distinct value: the driver building a
 # Decimal and decoding a JSON document for every lead was a third of reading a batch.
@@ -80,6 +81,7 @@ def facts_of(row: Mapping[str, Any], other_orgs: int) -> LeadFacts:
         term_months=get("term_months"),
         purpose=get("purpose"),
         qualifications=get("qualifications") or {},
+        stage=get("stage") or "new",
         other_orgs=other_orgs,
     )
 
@@ -181,6 +183,7 @@ class StoredLead(NamedTuple):
     birth_year: int | None
     term_months: int | None
     purpose: str | None
+    stage: str
     other_orgs: int
     recent_followups: int
     recent_answered_calls: int

@@ -36,6 +36,8 @@ _QUALIFICATION_NAMES = {
     "insurance_policy": "保单",
     "business_licence": "营业执照",
 }
+# stages whose contacts ended in a no: the person declined (lost) or the lender did (rejected)
+_TURNED_DOWN = frozenset({"lost", "rejected"})
 # what a complete record has; qualifications are scored on their own
 _RECORD_FIELDS = ("has_name", "has_id_number", "city", "amount_wanted", "term_months", "purpose")
 
@@ -56,6 +58,7 @@ class LeadFacts:
     term_months: int | None = None
     purpose: str | None = None
     qualifications: Mapping[str, Any] = field(default_factory=dict)
+    stage: str = "new"
     # the lead's surroundings, counted by the service in the same read as the lead
     other_orgs: int = 0  # other orgs holding the same phone number (blind index)
     recent_followups: int = 0
@@ -274,6 +277,10 @@ def _source(facts: LeadFacts, context: Context, settings: ScoringSettings) -> tu
 
 def _engagement(facts: LeadFacts, context: Context, settings: ScoringSettings) -> tuple[float, str]:
     followups, answered = facts.recent_followups, facts.recent_answered_calls
+    if facts.stage in _TURNED_DOWN:
+        # those talks ended in a no: counted as interest, a lead lost last week would outrank
+        # every fresh one in the pool, and claim-next would hand it back again and again
+        return 0.0, f"已{'流失' if facts.stage == 'lost' else '被拒'}，近期跟进{followups}次不加分"
     # an answered call says more than a follow-up note, which may record a failed attempt
     fraction = (followups + 2 * answered) / 4
     return fraction, f"近{settings.engagement_days}天跟进{followups}次，接通{answered}次"
@@ -326,6 +333,10 @@ INPUTS: dict[str, Callable[[LeadFacts], Any]] = {
     "income": _income_inputs,
     "age": lambda f: f.birth_year,
     "source": lambda f: f.source,
-    "engagement": lambda f: (f.recent_followups, f.recent_answered_calls),
+    "engagement": lambda f: (
+        f.stage if f.stage in _TURNED_DOWN else None,
+        f.recent_followups,
+        f.recent_answered_calls,
+    ),
     "duplicates": lambda f: f.other_orgs,
 }

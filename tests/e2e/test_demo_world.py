@@ -1,7 +1,7 @@
 """The demo world in a real browser: after seed-demo, every chart and table of the dashboard, the
-wallboard and the big screen shows figures (no chart of zeros), and the screens agree with each
-other, for HQ's manager, who sees every org, and for each partner's admin, who sees their own
-office."""
+wallboard and the big screen shows figures (no chart of zeros: the funnel down to disbursed, the
+applications of today), and the screens agree with each other, for HQ's manager, who sees every
+org, and for each partner's admin, who sees their own office."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from tests.live_server import (
 pytestmark = pytest.mark.e2e
 # three weeks are enough for every screen (tests/integration/test_demo_world.py checks a
 # settled month); the screens show the last 30 days and today
-WORLD = WorldOptions(days=21, leads_per_day=16)
+WORLD = WorldOptions(days=21, leads_per_day=20)
 VIEWERS = ("manager", "sz_admin", "cd_admin")
 
 
@@ -128,21 +128,21 @@ def test_every_chart_and_table_of_the_manager_screens_has_figures(login_page, wo
     page.get_by_test_id("stage-contacted").wait_for()
     page.wait_for_selector("#agent-table tbody tr td.num")
     stages = {stage: int(page.get_by_test_id(f"stage-{stage}").inner_text()) for stage in FUNNEL}
-    # a partner's office is small: weeks may pass before one of its few leads applies
-    everyone = viewer == "manager"
-    assert all(list(stages.values())[: 6 if everyone else 3]), stages
+    assert all(stages.values()), stages  # a partner's small office too, down to disbursed
     assert sum(chart_series(page, "funnel-chart")[0]) == sum(stages.values())
     assert min(column(page, "funnel-groups", "线索")) > 0
     calls, connected = column(page, "agent-table", "通话量"), column(page, "agent-table", "已接通")
     assert sum(calls) > sum(connected) > 0
-    assert sum(column(page, "agent-table", "进件")) > 0 or not everyone
+    assert sum(column(page, "agent-table", "进件")) > 0
     assert min(column(page, "channel-table", "成本")) > 0
     browsed.screenshot(f"demo-world-dashboard-{viewer}")
 
     browsed.open("/wallboard")
     kpis = live_kpis(page)
     assert int(kpis["calls"]) > int(kpis["connected"]) and kpis["connect_rate"].endswith("%")
-    assert int(kpis["talk"]) > 0 or not everyone, kpis  # one agent's morning may go unanswered
+    # today's applications: every office has had one by the afternoon (its morning appointment
+    # at the latest: crm/demo_world/world.py _good_day), on a call that was answered
+    assert int(kpis["applications"]) > 0 and int(kpis["talk"]) > 0, kpis
     assert sum(numbers(page, "#agent-rows td.num:nth-child(5)")) == int(kpis["calls"])
     browsed.screenshot(f"demo-world-wallboard-{viewer}")
 

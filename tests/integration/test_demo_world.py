@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 import crm.model_registry  # noqa: F401 - every mapper must exist before the first query
 from crm.auth.actor import SYSTEM
 from crm.auth.passwords import Passwords
-from crm.commissions.models import Statement
+from crm.commissions.models import Settlement, Statement, StatementLine
 from crm.compliance.crypto import PiiCipher, PiiKeyring
 from crm.compliance.pii import PiiVault
 from crm.db import Database
@@ -27,7 +27,7 @@ from crm.demo_world.options import WorldOptions
 from crm.demo_world.world import build
 from crm.followups.models import Followup
 from crm.funnel.stages import TRANSITIONS
-from crm.leads.models import Lead, LeadEvent
+from crm.leads.models import FUNNEL, Lead, LeadEvent
 from crm.loans.models import Application, CollectionRecord, Contract, Loan, Repayment
 from crm.loans.storage import LocalStorage
 from crm.migrate import upgrade_to_head
@@ -35,6 +35,7 @@ from crm.notifications.models import Notification
 from crm.orgs.models import Org, User
 from crm.pools.ownership import parse_settings
 from crm.scoring.models import LeadScore
+from dialer.kpis import kpis_today
 from dialer.models import AgentStateSpan, Call, CallerId, DncEntry
 from tests.live_server import fresh_database
 
@@ -105,6 +106,28 @@ def test_every_org_has_calls_applications_loans_and_settled_statements(world):
         assert org.leads > 0 and org.applications > 0 and org.loans > 0, org
         assert org.statements > 0, org  # November, settled and approved on December 2
         assert 0.25 < org.connected / org.calls < 0.6, org  # a telesales floor's connect rate
+
+
+def test_every_org_has_applications_today_and_leads_at_every_stage(world):
+    """The manager's "applications" tile (the wallboard's, the big screen's) shows today's, and
+    every org's funnel goes on past qualified: the partners' small offices too."""
+    with world.db.unit_of_work(SYSTEM, readonly=True) as session:
+        today = {org.id: kpis_today(session, org.id, NOW) for org in session.scalars(select(Org))}
+    assert all(figures["applications"] > 0 for figures in today.values()), today
+    reached = read(
+        world,
+        select(Lead.org_id, Lead.reached_rank, func.count()).group_by(
+            Lead.org_id, Lead.reached_rank
+        ),
+    )
+    for org_id in today:
+        at_least = {
+            stage: sum(
+                n for org, rank, n in reached if org == org_id and rank >= FUNNEL.index(stage)
+            )
+            for stage in ("applied", "approved", "disbursed")
+        }
+        assert min(at_least.values()) >= 5, (org_id, at_least)
 
 
 def test_no_number_is_called_once_it_is_on_the_do_not_call_list(world):
@@ -202,7 +225,9 @@ def test_nothing_in_the_history_is_stamped_after_its_present(world):
         (DncEntry, ("created_at",)),
         (Notification, ("created_at",)),
         (AgentStateSpan, ("started_at", "ended_at")),
-        (Statement, ("approved_at", "paid_at")),
+        (Settlement, ("created_at", "settled_at")),
+        (Statement, ("created_at", "approved_at", "paid_at")),
+        (StatementLine, ("created_at",)),
     ]
     late = {
         f"{model.__tablename__}.{name}": n
@@ -243,3 +268,16 @@ def test_a_rebuild_replaces_the_history_and_keeps_the_people(fresh):
     assert sorted(read(place, select(User.id, User.username))) == people
     second = set(read(place, arrivals))
     assert len(second) == sum(org.leads for org in summary) and first.isdisjoint(second)
+
+
+def test_a_world_built_before_the_calling_hours_has_nothing_today(fresh):
+    """At 06:00 nobody has called anyone yet: today is empty (the live demo's agents start it
+    when the hours open), yesterday is a full day."""
+    place = fresh("demo-world-dawn")
+    dawn = datetime(2026, 12, 3, 6, 0, tzinfo=SHANGHAI)
+    build_on(place, WorldOptions(days=3, leads_per_day=20, now=dawn))
+    with place.db.unit_of_work(SYSTEM, readonly=True) as session:
+        today = [kpis_today(session, org.id, dawn) for org in session.scalars(select(Org))]
+    assert [(t["calls"], t["applications"]) for t in today] == [(0, 0)] * 3
+    started = [at for (at,) in read(place, select(Call.started_at))]
+    assert started and max(started) < dawn - timedelta(hours=9)  # before 21:00 yesterday

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from crm.auth.actor import SYSTEM
+from crm.auth.service import actor_for_user
 from crm.db import utcnow
 from crm.extensions import db
 from crm.leads.models import Lead, LeadEvent
@@ -19,8 +20,12 @@ from crm.orgs.schemas import OrgSettings
 from crm.pools import recycle as recycle_module
 from crm.pools.models import ClaimBlock
 from crm.pools.recycle import escalate, recycle
+from dialer.models import Call
+from dialer.schemas import DispositionIn
+from dialer.service import end_call, record_disposition
 
 DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 
 
 def _transaction():
@@ -255,3 +260,67 @@ def test_escalation_returns_the_lead_to_the_pool_when_the_team_has_nobody_else(m
             )
         )
     assert blocked == 1
+
+
+def _call(lead_id: int, agent, started, **fields) -> int:
+    with db.unit_of_work(SYSTEM) as session:
+        call = Call(org_id=agent.org_id, lead_id=lead_id, agent_id=agent.id, gateway="simulated")
+        call.started_at, call.state = started, "answered"
+        call.answered_at = started + 10 * SECOND
+        for name, value in fields.items():
+            setattr(call, name, value)
+        session.add(call)
+        session.flush()
+        return call.id
+
+
+def test_a_lead_on_its_owners_call_is_not_taken_and_the_call_gets_its_outcome(make, team, now):
+    """The sweeps ran while the owner was on the phone with an idle lead: recycled mid-call, the
+    callback the agent then saved was refused (reclaim_cooldown) and the promise was lost."""
+    owner = team.agents[0]
+    silent = make.lead(team.org, owner=owner, claimed_at=now - 8 * DAY).id
+    overdue = _late_lead(make, team, owner, now, 73 * HOUR)
+    on_the_phone = _call(silent, owner, now - 4 * MINUTE)
+    writing_up = _call(overdue, owner, now - 30 * MINUTE, state="ended", ended_at=now - 20 * MINUTE)
+
+    assert recycle(_transaction, now)["recycled"] == 0
+    assert escalate(_transaction, now)["reassigned"] == 0
+    assert {_lead_state(silent).owner_id, _lead_state(overdue).owner_id} == {owner.id}
+
+    with db.unit_of_work(SYSTEM) as session:
+        end_call(session, session.get(Call, on_the_phone), "callee_hangup", now)
+        agent = actor_for_user(session, owner.id)
+        for call_id in (on_the_phone, writing_up):
+            outcome = DispositionIn(
+                call_id=call_id, disposition="callback", next_followup_at=now + DAY
+            )
+            record_disposition(session, agent, outcome, now + MINUTE)
+    assert _lead_state(silent).next_followup_at == now + DAY
+    assert _lead_state(overdue).owner_id == owner.id
+
+
+def test_a_call_left_without_an_outcome_does_not_keep_the_lead_from_the_sweep(make, now):
+    org = make.org()
+    agent = make.user("agent", org=org)
+    silent = make.lead(org, owner=agent, claimed_at=now - 8 * DAY).id
+    _call(silent, agent, now - HOUR, state="ended", ended_at=now - 31 * MINUTE)
+
+    assert recycle(_transaction, now)["recycled"] == 1
+    assert _lead_state(silent).owner_id is None
+
+
+def test_notices_of_a_sweep_carry_the_sweeps_clock(make, now):
+    """A sweep run for an earlier moment (a catch-up, the demo's history) dated its notices
+    with the wall clock."""
+    org = make.org()
+    agent = make.user("agent", org=org)
+    make.lead(org, owner=agent, claimed_at=now - 20 * DAY)
+    earlier = now - 2 * DAY
+
+    recycle(_transaction, earlier)
+
+    with db.unit_of_work(SYSTEM) as session:
+        stamped = session.scalars(
+            select(Notification.created_at).where(Notification.user_id == agent.id)
+        ).all()
+    assert stamped == [earlier]

@@ -18,6 +18,7 @@ from crm.orgs.schemas import OrgSettings
 from crm.scoring import runs
 from crm.scoring.models import LeadScore, ScoringBatch, ScoringRun
 from crm.scoring.refresh import ScoreRefresh
+from crm.scoring.service import rescore
 from crm.scoring.settings import ScoringSettings
 from workers.jobs import score_leads
 
@@ -339,3 +340,25 @@ def test_put_off_rescores_are_done_together_for_each_org(make):
         lead.id: "近14天跟进1次，接通0次" for lead in leads
     }
     assert engagement.get(unmarked.id) != "近14天跟进1次，接通0次"
+
+
+def test_a_lead_lost_after_many_talks_scores_no_higher_than_a_fresh_one(make):
+    """Recycled to the pool, a lost lead with a fortnight of follow-ups was 8 points above an
+    otherwise equal fresh lead, so claim-next handed it back to agents first."""
+    org, now = make.org(cities=["北京"]), utcnow()
+    lost = make.lead(org, "13800001101", stage="lost", lost_reason="暂无贷款需求")
+    fresh = make.lead(org, "13800001102")
+    with db.unit_of_work(SYSTEM) as session:
+        for days in (5, 3, 2):
+            at = now - timedelta(days=days)
+            session.add(
+                Followup(org_id=org.id, lead_id=lost.id, channel="call", content=".", created_at=at)
+            )
+        rescore(session, [session.get(Lead, lost.id), session.get(Lead, fresh.id)], now)
+    with db.unit_of_work(SYSTEM) as session:
+        scores = dict(session.execute(select(Lead.id, Lead.score)).all())
+        breakdown = session.get(LeadScore, lost.id).breakdown
+    assert scores[lost.id] == scores[fresh.id]
+    assert [b for b in breakdown if b[0] == "engagement"] == [
+        ["engagement", 0, 10, "已流失，近期跟进3次不加分"]
+    ]

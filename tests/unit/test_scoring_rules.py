@@ -108,6 +108,22 @@ def test_recent_engagement_raises_the_score():
     assert busy.value > quiet.value
 
 
+def test_a_lost_leads_past_talks_do_not_outrank_a_fresh_lead():
+    """The talks with a lead that said no are no sign of interest: recycled to the pool, it
+    must not come before the fresh leads on them (claim-next would keep handing it back)."""
+    fresh = score_lead(STRONG, context(), DEFAULTS)
+    talks = {"recent_followups": 3, "recent_answered_calls": 2}
+    scorer = Scorer(DEFAULTS, context())  # one scorer: its cache must tell the two apart
+    lost = scorer.score(replace(STRONG, stage="lost", **talks))
+    rejected = scorer.score(replace(STRONG, stage="rejected", **talks))
+    reopened = score_lead(STRONG, context(), DEFAULTS, stage="contacted", **talks)
+    assert points(lost, "engagement") == points(rejected, "engagement") == 0
+    assert lost.value == rejected.value == fresh.value
+    assert detail(lost, "engagement") == "已流失，近期跟进3次不加分"
+    assert detail(rejected, "engagement") == "已被拒，近期跟进3次不加分"
+    assert points(reopened, "engagement") == 10  # talked back into the funnel: it counts again
+
+
 def test_the_same_number_in_other_orgs_lowers_the_score():
     scores = [score_lead(STRONG, context(), DEFAULTS, other_orgs=n) for n in (0, 1, 2)]
     assert [points(s, "duplicates") for s in scores] == [5, 2, 0]
