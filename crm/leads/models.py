@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -55,7 +56,9 @@ class Lead(TenantMixin, Base):
         Index("ix_leads_city_org_created", "city", "org_id", "created_at", "owner_id"),
         # the channel-by-city screen (渠道 x 城市) best first; org_id is checked in the index
         Index("ix_leads_source_city_score", "source", "city", "score", "id", "org_id", "owner_id"),
-        Index("ix_leads_owner_next_followup", "owner_id", "next_followup_at"),
+        # an agent's callbacks by due time; the stage lets the private-pool limit count the
+        # leads they are still working inside the index (crm/pools/ownership.py)
+        Index("ix_leads_owner_followup_stage", "owner_id", "next_followup_at", "stage"),
         Index("ix_leads_pii_key_id", "pii_key_id"),
         # claim-next takes the best unowned lead of a pool from the front of this index; partial,
         # so claimed leads (most of them) cost it nothing. SQLite does not reflect DESC, so
@@ -161,13 +164,17 @@ class LeadEvent(TenantMixin, Base):
 
 
 class Upload(TenantMixin, Base):
-    """A lead sheet waiting for its import job; kept in the database so any worker can read it."""
+    """A lead sheet waiting for its import job; kept in the database so any worker can read it,
+    sealed like the leads' own personal data (crm/leads/uploads.py reads and writes `content`)."""
 
     __tablename__ = "uploads"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    # False: plaintext, as stored before migration 0015 (or by the release before it while an
+    # upgrade rolls out); blanked once imported either way
+    sealed: Mapped[bool] = mapped_column(default=False, server_default=false())
     # set when the import finished: a retried job returns it instead of importing twice
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

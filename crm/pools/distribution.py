@@ -27,7 +27,7 @@ from crm.orgs.models import Org, Team, User
 from crm.pools import team_scope
 from crm.pools.assign_schemas import Assigned, AssignRequest, AssignResult, Skipped
 from crm.pools.models import Pool
-from crm.pools.ownership import hand_to, org_settings, record_owner_change
+from crm.pools.ownership import WORKING_STAGES, hand_to, org_settings, record_owner_change
 from crm.queries import get_visible
 
 AGENT_ROLES = frozenset({"agent", "partner_agent"})
@@ -51,7 +51,7 @@ def _waited(agent: User) -> tuple[datetime, int]:
 
 
 class Roster:
-    """Agents who may receive leads, with how many each owns. Their rows are locked until the
+    """Agents who may receive leads, with how many each is working. Their rows are locked until the
     transaction ends, so two managers distributing at once (or an agent claiming meanwhile)
     take turns instead of both counting the same free room."""
 
@@ -61,7 +61,7 @@ class Roster:
         self._ids = {agent.id for agent in agents}
         owned = session.execute(
             select(Lead.owner_id, func.count())
-            .where(Lead.owner_id.in_(self._ids))
+            .where(Lead.owner_id.in_(self._ids), Lead.stage.in_(WORKING_STAGES))
             .group_by(Lead.owner_id)
         )
         self._owned: Counter[int] = Counter(dict(owned.all()))

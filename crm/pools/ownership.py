@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -18,6 +18,17 @@ from crm.leads.service import add_event
 from crm.orgs.models import Org
 from crm.orgs.schemas import OrgSettings
 from crm.pools.models import ClaimBlock
+
+# Leads their owner is still working: recycling may take them back, and they count toward the
+# private-pool limit. Once a lead has an application its work is with the lender (and moving it
+# would take the commission from the agent who earned it); a disbursed customer stays with the
+# agent who won them without filling the room they need for new leads.
+WORKING_STAGES = ("new", "contacted", "qualified", "lost")
+
+
+def in_private_pool(user_id: Any) -> list[ColumnElement[bool]]:
+    """The leads of `user_id` that count toward the private-pool limit (`max_private_leads`)."""
+    return [Lead.owner_id == user_id, Lead.stage.in_(WORKING_STAGES)]
 
 
 def org_settings(session: Session, org_id: int) -> OrgSettings:

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from crm.leads.models import Lead
 from crm.orgs.models import Org, User
 from crm.pools.models import ClaimBlock, Pool
+from crm.pools.ownership import in_private_pool
 from crm.tenancy import ALL_ORGS
 
 # a value, or the bound parameter standing for it in a statement built once
@@ -128,7 +129,7 @@ def _take_best(main_pool_at: tuple[bool, ...], by_city: bool) -> Update:
     ]
     city = bindparam("b_city") if by_city else None
     best = best_candidate(bindparam("b_org"), user_id, pools, city, now).scalar_subquery()
-    owned = select(func.count()).where(Lead.owner_id == user_id).scalar_subquery()
+    owned = select(func.count()).where(*in_private_pool(user_id)).scalar_subquery()
     return (
         update(Lead)
         .where(Lead.id == best, Lead.owner_id.is_(None), owned < bindparam("b_limit"))

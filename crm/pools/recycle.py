@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import SYSTEM
@@ -22,12 +22,13 @@ from crm.notifications.service import notify
 from crm.orgs.models import Org, Team, User
 from crm.orgs.schemas import OrgSettings
 from crm.pools.distribution import Roster, Skip, team_roster
-from crm.pools.ownership import org_settings, return_to_pool
+from crm.pools.ownership import WORKING_STAGES, org_settings, return_to_pool
+from dialer.models import Call
 
 BATCH_SIZE = 500
-# Once a lead has an application its work is with the lender, and moving it would take the
-# commission from the agent who earned it: only leads still being worked on are taken back.
-WORKABLE_STAGES = ("new", "contacted", "qualified", "lost")
+# A call of the owner's that ended this recently without an outcome is still being written up
+# (wrap-up): the lead stays theirs until they save it, or this long has passed.
+WRAP_UP_GRACE = timedelta(minutes=30)
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 # a batch's work: what it did, counted by outcome
@@ -49,8 +50,9 @@ def recycle(transaction: Transaction, now: datetime, batch_size: int = BATCH_SIZ
         due = select(Lead, reason).where(
             Lead.org_id.in_(org_ids),
             Lead.owner_id.is_not(None),
-            Lead.stage.in_(WORKABLE_STAGES),
+            Lead.stage.in_(WORKING_STAGES),
             or_(silent, stale),
+            ~_on_a_call(now),
         )
         counts += _in_batches(transaction, due, batch_size, partial(_return_rows, now=now))
     return {"recycled": counts.total(), **{k: counts[k] for k in ("no_followup", "stale")}}
@@ -71,7 +73,7 @@ def escalate(transaction: Transaction, now: datetime, batch_size: int = BATCH_SI
             transaction, late.where(Lead.escalated_at.is_(None)), batch_size, alert
         )
         very_late = _overdue(org_ids, now - timedelta(hours=move_hours)).where(
-            Lead.stage.in_(WORKABLE_STAGES)
+            Lead.stage.in_(WORKING_STAGES), ~_on_a_call(now)
         )
         take = partial(_take_from_owners, due=very_late, now=now)
         counts += _in_batches(transaction, very_late, batch_size, take, lock=False)
@@ -85,7 +87,7 @@ def _return_rows(session: Session, rows: Sequence[Row[Any]], *, now: datetime) -
         notices[lead.org_id, lead.owner_id].append(lead.id)
         return_to_pool(session, SYSTEM, lead, "recycled", {"reason": reason}, now)
         returned[reason] += 1
-    _send(session, notices, "lead_recycled", "{n} 条线索长期未跟进或无进展，已回收到公海")
+    _send(session, notices, "lead_recycled", "{n} 条线索长期未跟进或无进展，已回收到公海", now)
     return returned
 
 
@@ -95,6 +97,19 @@ def _untouched_since(column: Any, cut: datetime) -> ColumnElement[bool]:
     return and_(
         func.coalesce(Lead.claimed_at, Lead.created_at) < cut,
         or_(column.is_(None), column < cut),
+    )
+
+
+def _on_a_call(now: datetime) -> ColumnElement[bool]:
+    """The owner is on a call with the lead, or writing it up: that is the follow-up the rules
+    ask for, happening now. Taken away mid-call, the lead would refuse the call's outcome (a
+    callback is a claim, and the former owner is in the reclaim cooldown), and the promise
+    made to the person would be lost with it; the next sweep looks at the lead again."""
+    return exists().where(
+        Call.lead_id == Lead.id,
+        Call.agent_id == Lead.owner_id,
+        Call.disposition.is_(None),
+        or_(Call.state != "ended", Call.ended_at >= now - WRAP_UP_GRACE),
     )
 
 
@@ -122,7 +137,7 @@ def _alert_team_leads(session: Session, rows: Sequence[Row[Any]], *, now: dateti
             notices[lead.org_id, team_lead].append(lead.id)
         # marked even when nobody could be told, so the lead is looked at once, not every run
         lead.escalated_at = now
-    _send(session, notices, "followup_overdue", "团队有 {n} 条线索已超过约定跟进时间未跟进")
+    _send(session, notices, "followup_overdue", "团队有 {n} 条线索已超过约定跟进时间未跟进", now)
     return Counter(escalated=len(rows))
 
 
@@ -163,9 +178,9 @@ def _take_from_owners(
         gained[lead.org_id, agent.id].append(lead.id)
         roster.give(session, SYSTEM, lead, agent, data, now)
         moved["reassigned"] += 1
-    _send(session, lost, "lead_reassigned", "{n} 条线索超时未跟进，已转给同组同事")
-    _send(session, gained, "lead_assigned", "你收到 {n} 条同事超时未跟进的线索，请尽快跟进")
-    _send(session, returned, "lead_recycled", "{n} 条线索超时未跟进，已回收到公海")
+    _send(session, lost, "lead_reassigned", "{n} 条线索超时未跟进，已转给同组同事", now)
+    _send(session, gained, "lead_assigned", "你收到 {n} 条同事超时未跟进的线索，请尽快跟进", now)
+    _send(session, returned, "lead_recycled", "{n} 条线索超时未跟进，已回收到公海", now)
     return moved
 
 
@@ -184,12 +199,12 @@ def _owners(session: Session, rows: Sequence[Row[Any]]) -> dict[int, User]:
     return {user.id: user for user in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def _send(session: Session, notices: Notices, code: str, message: str) -> None:
+def _send(session: Session, notices: Notices, code: str, message: str, now: datetime) -> None:
     """One notice per person and batch, listing the leads: a sweep over a thousand of someone's
     leads must not bury their console under a thousand notices."""
     for (org_id, user_id), lead_ids in notices.items():
         text = message.format(n=len(lead_ids))
-        notify(session, org_id, user_id, code, text, {"lead_ids": lead_ids})
+        notify(session, org_id, user_id, code, text, {"lead_ids": lead_ids}, now)
 
 
 def _org_groups(

@@ -19,6 +19,7 @@ from crm.orgs.models import Team
 from crm.orgs.schemas import OrgSettings
 from crm.pools.models import AgentDay, ClaimBlock, Pool
 from crm.pools.ownership import (
+    in_private_pool,
     org_settings,
     owner_change,
     parse_settings,
@@ -245,11 +246,11 @@ def _count_claim(session: Session, actor: Actor, settings: OrgSettings, now: dat
 
 
 def _refuse_full(session: Session, actor: Actor, settings: OrgSettings) -> None:
-    owned = session.scalar(select(func.count()).where(Lead.owner_id == actor.user_id)) or 0
+    owned = session.scalar(select(func.count()).where(*in_private_pool(actor.user_id))) or 0
     if owned >= settings.max_private_leads:
         raise DomainError(
             "private_pool_full",
-            f"you already own {owned} leads, the most allowed; release some first",
+            f"you are working {owned} leads, the most allowed; release some first",
             details={"max_private_leads": settings.max_private_leads, "owned": owned},
         )
 

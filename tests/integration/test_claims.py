@@ -65,6 +65,23 @@ def test_agent_claims_a_public_lead_into_their_private_pool(client, make, auth):
     assert [item["id"] for item in mine] == [lead.id]
 
 
+def test_customers_past_the_application_do_not_fill_the_private_pool(client, make, auth):
+    # an agent whose borrowers were paid out keeps them, and still has room for new leads;
+    # the leads being worked (a lost one too: recycling takes those back) fill it
+    org = org_with(make, max_private_leads=2)
+    agent = make.user("agent", org=org)
+    for stage in ("applied", "approved", "disbursed", "rejected"):
+        make.lead(org=org, owner=agent, stage=stage)
+    make.lead(org=org, owner=agent, stage="lost")
+    first, second = make.lead(org=org), make.lead(org=org)
+    headers = auth.headers_for(agent.username)
+    assert claim_next(client, headers).json["id"] == first.id
+    refused = error(claim_next(client, headers), 422)
+    assert refused["code"] == "private_pool_full"
+    assert refused["details"] == {"max_private_leads": 2, "owned": 2}
+    assert error(claim(client, headers, second.id), 422)["code"] == "private_pool_full"
+
+
 def test_claiming_an_owned_lead_answers_409_already_owned(client, make, auth):
     org = make.org()
     me, colleague = make.user("agent", org=org), make.user("agent", org=org)
