@@ -18,7 +18,7 @@ function sections() {
       ['max_calls_per_lead_per_day', t('Most calls per lead per day'), 'int', t('calls')],
     ]],
     [t('Lead pools'), [
-      ['max_private_leads', t('Most leads one agent may own'), 'int', t('leads')],
+      ['max_private_leads', t('Most leads one agent may work at once (customers past the application do not count)'), 'int', t('leads')],
       ['daily_claim_cap', t('Most claims per agent per day'), 'int', t('leads')],
       ['daily_open_cap', t('Most public-pool leads an agent may open per day'), 'int', t('leads')],
       ['recycle_after_days', t('Recycle after days without follow-up'), 'int', days],
