@@ -19,11 +19,12 @@ from crm.compliance import audit
 from crm.compliance.anchors import read_exported, stored_anchors
 from crm.compliance.crypto import PiiCipher, PiiKeyring
 from crm.compliance.pii import PiiVault
-from crm.compliance.rotation import reencrypt_batch
+from crm.compliance.rotation import reencrypt_all
 from crm.compliance.verification import verify_orgs
 from crm.demo_world.options import WorldOptions
 from crm.errors import DomainError
 from crm.extensions import db, runtime
+from crm.loans.storage import EncryptedStorage
 from crm.migrate import upgrade_to_head
 from crm.orgs import service as orgs
 from crm.orgs.schemas import CreateUser
@@ -162,27 +163,33 @@ def rotate_pii_key() -> None:
     secrets["PII_KEYS"] = rotated
     settings.secrets_file.write_text(json.dumps(secrets))
     runtime.vault = PiiVault(PiiCipher(PiiKeyring.from_json(rotated)))
+    runtime.documents = EncryptedStorage(runtime.documents.inner, runtime.vault.cipher)
     click.echo(f"new active key {runtime.vault.active_key_id} written to {settings.secrets_file}")
     _reencrypt_all(batch_size=5000)
 
 
 @click.command("reencrypt-pii")
 @with_appcontext
-@click.option("--batch-size", default=5000, show_default=True)
+@click.option("--batch-size", default=5000, show_default=True, help="leads per transaction")
 def reencrypt_pii(batch_size: int) -> None:
-    """Re-encrypt leads still sealed with an older key, one committed batch at a time."""
+    """Re-encrypt leads, waiting lead sheets and application documents still sealed with an
+    older key, one committed batch at a time."""
     _reencrypt_all(batch_size)
 
 
 def _reencrypt_all(batch_size: int) -> None:
-    total = 0
-    while True:
-        with db.unit_of_work(SYSTEM) as session:
-            moved = reencrypt_batch(session, runtime.vault, batch_size)
-        total += moved
-        if moved == 0:
-            break
-    click.echo(f"re-encrypted {total} leads under key {runtime.vault.active_key_id}")
+    counts = reencrypt_all(
+        lambda: db.unit_of_work(SYSTEM), runtime.vault, runtime.documents, batch_size
+    )
+    click.echo(
+        f"re-encrypted {counts['leads']} leads, {counts['lead_sheets']} lead sheets and "
+        f"{counts['documents']} documents under key {runtime.vault.active_key_id}"
+    )
+    if counts["documents_missing"]:
+        click.echo(
+            f"{counts['documents_missing']} documents have no file in the document storage",
+            err=True,
+        )
 
 
 @click.command("recycle")
@@ -206,7 +213,8 @@ def escalate_followups() -> None:
 @click.command("retention")
 @with_appcontext
 def apply_retention() -> None:
-    """De-identify leads idle past retention_days, delete spent reminder rows (normally daily)."""
+    """De-identify leads idle past retention_days, delete spent reminder rows and week-old
+    uploaded sheets (normally daily)."""
     from workers.jobs import retention
 
     click.echo(_counts(retention.run()))

@@ -14,7 +14,7 @@ from crm.compliance.crypto import PiiCipher, PiiKeyring
 from crm.compliance.pii import PiiVault
 from crm.config import Settings
 from crm.db import Database
-from crm.loans.storage import DocumentStorage, EncryptedStorage, LocalStorage
+from crm.loans.storage import EncryptedStorage, LocalStorage
 from dialer.gateways.base import Gateway
 from dialer.gateways.simulated import CarrierProfile, SimulatedCarrier
 from dialer.operations import Dialer
@@ -34,7 +34,7 @@ class Runtime:
     vault: PiiVault
     jobs: JobRunner
     dialer: Dialer
-    documents: DocumentStorage
+    documents: EncryptedStorage
     # set when the process starts shutting down (crm/serving.py): readiness fails from then on
     draining: threading.Event
 

@@ -15,6 +15,7 @@ from crm.compliance.crypto import PiiKeyring
 from crm.extensions import db, runtime
 from crm.migrate import upgrade_to_head
 from tests.factories import Factory
+from tests.rollback import rolled_back
 from tests.services import pg_schema
 
 
@@ -57,16 +58,9 @@ def _rollback_each_test(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     request.getfixturevalue("app")
-    conn = db.engine.connect()
-    outer = conn.begin()
-    db.sessionmaker.configure(bind=conn, join_transaction_mode="create_savepoint")
     runtime.auth.failures = MemoryFailureCounter(runtime.settings.login_window_seconds)
-    try:
+    with rolled_back(db):
         yield
-    finally:
-        db.sessionmaker.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
-        outer.rollback()
-        conn.close()
 
 
 @pytest.fixture

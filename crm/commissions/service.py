@@ -116,8 +116,15 @@ def mark_paid(session: Session, actor: Actor, settlement_id: int, now: datetime 
     return settlement
 
 
-def adjust(session: Session, actor: Actor, settlement_id: int, data: NewAdjustment) -> Statement:
+def adjust(
+    session: Session,
+    actor: Actor,
+    settlement_id: int,
+    data: NewAdjustment,
+    now: datetime | None = None,
+) -> Statement:
     """A manual line with its reason and approver, kept when the draft is recomputed."""
+    now = now or utcnow()
     settlement = _locked(session, settlement_id, expect="draft", action="adjusted")
     payee = _payee(session, settlement, data)
     statement = session.scalars(
@@ -126,7 +133,7 @@ def adjust(session: Session, actor: Actor, settlement_id: int, data: NewAdjustme
         )
     ).one_or_none()
     if statement is None:
-        statement = open_statement(session, settlement, payee, settlement.org_id)
+        statement = open_statement(session, settlement, payee, settlement.org_id, now)
         session.flush()
     session.add(
         StatementLine(
@@ -136,6 +143,7 @@ def adjust(session: Session, actor: Actor, settlement_id: int, data: NewAdjustme
             amount=data.amount,
             note=data.reason,
             approver_id=actor.user_id,
+            created_at=now,
         )
     )
     session.flush()

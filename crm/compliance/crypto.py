@@ -185,6 +185,11 @@ class PiiCipher:
         except InvalidTag:
             raise PiiDecryptError(f"file failed authentication for {context!r}") from None
 
+    def needs_resealing(self, blob: bytes) -> bool:
+        """Whether a sealed file is sealed with another key than the active one."""
+        key_id, sep, _ = blob.partition(b".")
+        return not sep or key_id.decode("ascii", "replace") != self._active_key_id
+
     @staticmethod
     def key_id_of(token: str) -> str:
         key_id, sep, _ = token.partition(".")

@@ -1,18 +1,36 @@
-"""Key rotation for personal data: re-encrypt leads still sealed with a retired key, in batches."""
+"""Key rotation for personal data: what is still sealed with a retired key is sealed again with
+the active one, in batches: leads, lead sheets waiting for their import, application documents.
+Contracts are not moved yet, so a key stays while contracts made under it do (docs/deploy.md)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from functools import partial
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.compliance.pii import PII_FIELDS, PiiVault
-from crm.leads.models import Lead
+from crm.db import after_commit, after_rollback
+from crm.leads import uploads
+from crm.leads.models import Lead, Upload
+from crm.loans.models import ApplicationDocument
+from crm.loans.storage import DocumentNotFound, EncryptedStorage, storage_key
+
+if TYPE_CHECKING:
+    from crm.pools.recycle import Transaction  # which imports crm.leads.service, which imports this
+
+# Documents are read whole (10 MB at most) and their rows locked until the batch commits, which
+# a download of one of them waits for.
+DOCUMENT_BATCH = 100
 
 
 def reencrypt_batch(session: Session, vault: PiiVault, batch_size: int) -> int:
     """Move up to `batch_size` leads to the active key; returns how many moved (0 = done)."""
     stale = select(Lead).where(Lead.pii_key_id != vault.active_key_id).limit(batch_size)
-    if session.get_bind().dialect.name == "postgresql":
+    if _on_postgresql(session):
         # several rotators (or a rotator and the web app) never fight over the same rows
         stale = stale.with_for_update(skip_locked=True)
     leads = list(session.scalars(stale))
@@ -27,3 +45,107 @@ def reencrypt_lead(vault: PiiVault, lead: Lead) -> None:
         if token is not None and vault.cipher.needs_rotation(token):
             setattr(lead, f"{field}_enc", vault.reencrypt(token, field))
     lead.pii_key_id = vault.active_key_id
+
+
+def reseal_upload(session: Session, vault: PiiVault) -> int:
+    """Seal one lead sheet still held under another key than the active one (or none: stored
+    before 0015) with the active key; returns 1, or 0 when none is left. One at a time: a sheet
+    may be 64 MB. Imported sheets are blanked and have nothing to seal."""
+    active = f"{vault.active_key_id}.".encode("ascii")
+    stale = (
+        select(Upload)
+        .where(
+            func.length(Upload.content) > 0,
+            or_(~Upload.sealed, func.substr(Upload.content, 1, len(active)) != active),
+        )
+        .limit(1)
+    )
+    if _on_postgresql(session):
+        # an import blanks its sheet as it stores the result: a sheet being blanked right now
+        # is skipped, and one locked here is blanked after this commits, never sealed again
+        # after it was blanked
+        stale = stale.with_for_update(skip_locked=True)
+    upload = session.scalars(stale).first()
+    if upload is None:
+        return 0
+    content = uploads.content_of(vault.cipher, upload)
+    upload.content, upload.sealed = uploads.seal(vault.cipher, upload.id, content), True
+    return 1
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentBatch:
+    last_id: int | None  # where the next batch starts; None: no document after the cursor
+    resealed: int
+    missing: int  # rows whose file is not in the storage
+
+
+def reseal_documents(
+    session: Session, storage: EncryptedStorage, after_id: int, batch_size: int
+) -> DocumentBatch:
+    """Seal with the active key the documents of the next `batch_size` (by id, after
+    `after_id`) that are sealed with another: which key sealed a file is in the file, not in
+    its row, so every document is read. Each is written anew under a fresh storage key (a
+    stored file is never rewritten in place), its row moves there, and the old file is deleted
+    once that is committed; rolled back, the new file goes instead."""
+    batch = (
+        select(ApplicationDocument)
+        .where(ApplicationDocument.id > after_id)
+        .order_by(ApplicationDocument.id)
+        .limit(batch_size)
+        # waits for a download reading the old file (it holds the row FOR SHARE) rather than
+        # deleting the file under it, and never skips a document: the cursor passes only once
+        .with_for_update()
+    )
+    documents = list(session.scalars(batch))
+    resealed = missing = 0
+    for document in documents:
+        old = document.storage_key
+        new = storage_key(document.org_id, document.application_id, PurePosixPath(old).suffix)
+        try:
+            moved = storage.reseal(old, new)
+        except DocumentNotFound:
+            missing += 1
+            continue
+        if moved:
+            document.storage_key = new
+            after_rollback(session, partial(storage.delete, new))
+            after_commit(session, partial(storage.delete, old))
+            resealed += 1
+    return DocumentBatch(documents[-1].id if documents else None, resealed, missing)
+
+
+def reencrypt_all(
+    transaction: Transaction,
+    vault: PiiVault,
+    storage: EncryptedStorage,
+    batch_size: int,
+    document_batch: int = DOCUMENT_BATCH,
+) -> dict[str, int]:
+    """Everything still sealed with a retired key sealed with the active one, each batch in a
+    committed transaction (a run stopped halfway keeps what it did); how much of each."""
+    counts = {"leads": 0, "lead_sheets": 0, "documents": 0, "documents_missing": 0}
+    while True:
+        with transaction() as session:
+            moved = reencrypt_batch(session, vault, batch_size)
+        counts["leads"] += moved
+        if not moved:
+            break
+    while True:
+        with transaction() as session:
+            moved = reseal_upload(session, vault)
+        counts["lead_sheets"] += moved
+        if not moved:
+            break
+    after_id: int | None = 0
+    while after_id is not None:
+        with transaction() as session:
+            batch = reseal_documents(session, storage, after_id, document_batch)
+        counts["documents"] += batch.resealed
+        counts["documents_missing"] += batch.missing
+        after_id = batch.last_id
+    return counts
+
+
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

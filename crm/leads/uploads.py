@@ -1,12 +1,31 @@
 """Uploaded lead sheets at rest: the names, phones and ID numbers of a whole sheet of people,
 sealed with the personal-data keyring (AES-GCM, as application documents are) and bound to
 their upload, so a copied database or backup discloses nothing and one upload's bytes cannot
-be passed off as another's. What reads or writes `uploads.content` goes through here."""
+be passed off as another's. What reads or writes `uploads.content` goes through here, and the
+daily clean-up deletes what is left of a sheet once its import can no longer need it."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, or_, select
+
 from crm.compliance.crypto import PiiCipher
 from crm.leads.models import Upload
+
+if TYPE_CHECKING:
+    from crm.pools.recycle import Transaction
+
+# A sheet holds the personal data of everyone on it, and PIPL allows keeping personal data only
+# as long as its purpose needs it. Its purpose is its import, which runs within minutes of the
+# upload, retried within minutes more (workers/execution.py, RETRY_INTERVALS); the job's status
+# and result are kept a week (workers/runner.py, KEEP_SECONDS). A sheet not imported after a
+# week never will be (refused, or failed for good), and an imported one's row, its content
+# blanked, only ever answered a retry of its job with the stored `result`.
+KEEP_DAYS = 7
+# ids only are read, and a deleted sheet's bytes go with its row
+PURGE_BATCH = 500
 
 
 def context(upload_id: int) -> str:
@@ -23,3 +42,31 @@ def content_of(cipher: PiiCipher, upload: Upload) -> bytes:
     if not upload.sealed:
         return upload.content
     return cipher.unseal(upload.content, context(upload.id))
+
+
+def purge_uploads(
+    transaction: Transaction, now: datetime, batch_size: int = PURGE_BATCH
+) -> dict[str, int]:
+    """Delete the uploads older than KEEP_DAYS that never got a result, sheet and all, and the
+    imported ones whose content is blanked. A batch per committed transaction; a re-run finds
+    what is left."""
+    stale = (
+        select(Upload.id)
+        .where(
+            Upload.created_at < now - timedelta(days=KEEP_DAYS),
+            or_(Upload.result.is_(None), func.length(Upload.content) == 0),
+        )
+        .limit(batch_size)
+    )
+    purged = 0
+    while True:
+        with transaction() as session:
+            ids = list(session.scalars(stale))
+            if ids:
+                session.execute(
+                    delete(Upload).where(Upload.id.in_(ids)),
+                    execution_options={"synchronize_session": False},
+                )
+        purged += len(ids)
+        if len(ids) < batch_size:
+            return {"uploads_purged": purged}

@@ -90,10 +90,14 @@ def download(
     which document of which lead, from where)."""
     application = get_application(session, actor, application_id)
     document = session.scalars(
-        select(ApplicationDocument).where(
+        select(ApplicationDocument)
+        .where(
             ApplicationDocument.id == document_id,
             ApplicationDocument.application_id == application.id,
         )
+        # key rotation moves a file to a new storage key and deletes the old one once it has
+        # committed (crm/compliance/rotation.py): it waits for this read to be done
+        .with_for_update(read=True)
     ).one_or_none()
     if document is None:
         raise NotFound("document")

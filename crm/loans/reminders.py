@@ -37,7 +37,7 @@ from crm.leads.models import Lead
 from crm.loans.models import Installment, Loan, LoanReminderSent
 from crm.loans.senders import Message, MessageSender
 from crm.pools.recycle import BATCH_SIZE, Handler, Transaction, _org_groups
-from crm.reminders.service import Push, _send
+from crm.reminders.service import Push, send_notices
 from crm.sql_functions import not_for_index
 from dialer.guards import local_time, parse_hours
 from dialer.models import DncEntry
@@ -202,7 +202,7 @@ def _send_batch(
             continue
         sender.send(session, _message(reminder, row))
         counts["messages"] += 1
-    _send(session, notices, push, f"loan_{reminder.kind}", reminder.notice, now)
+    send_notices(session, notices, push, f"loan_{reminder.kind}", reminder.notice, now)
     return counts
 
 

@@ -152,10 +152,27 @@ class EncryptedStorage:
         return self.inner.root
 
     def put(self, key: str, data: bytes) -> None:
-        self.inner.put(key, self.cipher.seal(data, f"document:{key}"))
+        self.inner.put(key, self.cipher.seal(data, _context(key)))
 
     def get(self, key: str) -> bytes:
-        return self.cipher.unseal(self.inner.get(key), f"document:{key}")
+        return self.cipher.unseal(self.inner.get(key), _context(key))
 
     def delete(self, key: str) -> None:
         self.inner.delete(key)
+
+    def reseal(self, key: str, new_key: str) -> bool:
+        """Store the document under `key` again under `new_key`, sealed with the active key,
+        unless it is sealed with that key already (False: nothing written). A stored file is
+        never rewritten in place, so the caller points its row at `new_key` and deletes `key`
+        once that is committed."""
+        blob = self.inner.get(key)
+        if not self.cipher.needs_resealing(blob):
+            return False
+        self.put(new_key, self.cipher.unseal(blob, _context(key)))
+        return True
+
+
+def _context(key: str) -> str:
+    """The associated data a document is sealed with: its storage key, so a file moved into
+    another's place does not open."""
+    return f"document:{key}"

@@ -65,7 +65,7 @@ def _remind(session: Session, rows: Sequence[Row[Any]], *, push: Push, now: date
             )
         )
         notices[lead.org_id, lead.owner_id].append(lead.id)
-    _send(session, notices, push, FOLLOWUP_DUE, "你有 {n} 条线索的约定跟进时间快到了", now)
+    send_notices(session, notices, push, FOLLOWUP_DUE, "你有 {n} 条线索的约定跟进时间快到了", now)
     return Counter(sent=len(rows))
 
 
@@ -121,11 +121,11 @@ def _alert(session: Session, rows: Sequence[Row[Any]], *, push: Push, now: datet
         team_lead = team_leads.get(lead.owner_id)
         if team_lead is not None:
             notices[lead.org_id, team_lead].append(lead.id)
-    _send(session, notices, push, STALE_LEAD, "团队有 {n} 条已进件线索长期无人跟进", now)
+    send_notices(session, notices, push, STALE_LEAD, "团队有 {n} 条已进件线索长期无人跟进", now)
     return Counter(sent=sum(len(ids) for ids in notices.values()))
 
 
-def _send(
+def send_notices(
     session: Session,
     notices: dict[tuple[int, int], list[int]],
     push: Push,

@@ -16,7 +16,7 @@ from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
 from crm.commissions import service
 from crm.commissions.models import Settlement, Statement, StatementLine
-from crm.commissions.schemas import NewSettlement
+from crm.commissions.schemas import NewAdjustment, NewSettlement
 from crm.commissions.settlement import settle as run_settlement
 from crm.extensions import db
 from crm.loans.models import Installment, Loan
@@ -386,11 +386,13 @@ def test_an_installment_overdue_past_the_days_by_the_window_or_the_month_end_cla
     assert clawed == {(loan, "逾期超过 30 天") for loan in (window_in, paid_that_day, month_in)}
 
 
-def test_a_settlement_run_on_an_injected_clock_stamps_its_rows_with_it(client, world):
+def test_a_settlement_run_on_an_injected_clock_stamps_its_rows_with_it(client, make, world):
     """Settlement, statement and line rows took the wall clock whatever `now` the services
-    were given: a month settled in the demo's history was dated the day the demo was built."""
+    were given: a month settled in the demo's history was dated the day the demo was built.
+    So did a manual adjustment's line, and the statement it opens for a payee without one."""
     client.post("/api/v1/commission-plans", json=plan(), headers=world.finance)
     then = at(2, month=12)
+    newcomer = make.user("agent", org=world.hq)
     with db.unit_of_work(SYSTEM) as session:
         finance = actor_for_user(
             session, session.scalar(select(User.id).where(User.role == "finance"))
@@ -400,6 +402,12 @@ def test_a_settlement_run_on_an_injected_clock_stamps_its_rows_with_it(client, w
             session, finance, body, lambda *_: None, then
         )
         run_settlement(session, settlement_id, now=then)
+        # one on a statement the run opened, one that opens its own
+        for payee in (world.a2, newcomer):
+            correction = NewAdjustment(
+                payee_user_id=payee.id, amount=Decimal("-15.50"), reason="扣减"
+            )
+            service.adjust(session, finance, settlement_id, correction, then)
     with db.unit_of_work(SYSTEM) as session:
         stamps = {
             model.__tablename__: set(session.scalars(select(model.created_at)))

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from types import SimpleNamespace
+
+import pytest
 from sqlalchemy import inspect, select, text
 
 from crm.auth.actor import SYSTEM
+from crm.auth.service import actor_for_user
 from crm.compliance.crypto import PiiCipher, PiiKeyring
 from crm.compliance.pii import PiiVault
-from crm.compliance.rotation import reencrypt_batch
+from crm.compliance.rotation import reencrypt_all, reencrypt_batch
 from crm.extensions import db, runtime
-from crm.leads.models import Lead
+from crm.leads import uploads
+from crm.leads.importer import ImportOptions, run_import, store_upload
+from crm.leads.models import Lead, Upload
+from crm.loans.models import ApplicationDocument
+from crm.loans.storage import DocumentNotFound, EncryptedStorage
+from tests.loan_helpers import PDF, PNG, apply, make_lender, make_product, upload
 
 PHONE, ID_NUMBER, NAME = "13812345678", "11010519491231002X", "欧阳娜娜"
+SHEET = "phone,name\n13800001111,张三\n".encode()
 
 
 def _all_rows_as_text() -> str:
@@ -125,11 +137,151 @@ def test_rotation_from_the_cli_deploy_then_reencrypt(make, app, monkeypatch):
     rotated = printed.output.strip().splitlines()[-1]
     assert PiiKeyring.from_json(rotated).active_key_id == "k2"
     # the operator deploys the new PII_KEYS and restarts: the process now holds the new keyring
-    monkeypatch.setattr(runtime, "vault", PiiVault(PiiCipher(PiiKeyring.from_json(rotated))))
+    _restart_with(monkeypatch, rotated)
     done = cli.invoke(args=["reencrypt-pii", "--batch-size", "3"])
     assert done.exit_code == 0, done.output
-    assert "re-encrypted" in done.output
+    assert "re-encrypted" in done.output and "under key k2" in done.output
     with db.unit_of_work(SYSTEM) as session:
         stored = session.get(Lead, lead.id)
         assert stored.pii_key_id == "k2"
         assert runtime.vault.reveal(stored.phone_enc, "phone") == "+8613911112222"
+
+
+def _restart_with(monkeypatch, keyring_json: str) -> None:
+    """The operator deployed `keyring_json` as PII_KEYS and restarted: the process holds it."""
+    vault = PiiVault(PiiCipher(PiiKeyring.from_json(keyring_json)))
+    monkeypatch.setattr(runtime, "vault", vault)
+    monkeypatch.setattr(
+        runtime, "documents", EncryptedStorage(runtime.documents.inner, vault.cipher)
+    )
+
+
+def _retired_keys_removed(keyring_json: str) -> str:
+    """The keyring once the operator took every key but the active one out of PII_KEYS."""
+    data = json.loads(keyring_json)
+    data["keys"] = {data["active"]: data["keys"][data["active"]]}
+    return json.dumps(data)
+
+
+def _transaction():
+    return db.unit_of_work(SYSTEM)
+
+
+@pytest.fixture
+def sealed(client, auth, make):
+    """Under the keyring before rotation: two application documents, a sheet waiting for its
+    import, one stored before sheets were sealed (0015) and one imported (blanked)."""
+    org = make.org("hq")
+    admin = auth.login("admin", org=org)
+    agent = make.user("agent", org=org)
+    headers = auth.headers_for(agent.username)
+    lead = make.lead(org=org, owner=agent)
+    product = make_product(client, admin, make_lender(client, admin))
+    application = apply(client, headers, lead.id, product["id"])
+    documents = {}
+    for content, filename in ((PNG, "身份证.png"), (PDF, "流水.pdf")):
+        added = upload(client, headers, application["id"], content, filename)
+        assert added.status_code == 201, added.json
+        documents[added.json["id"]] = content
+    with db.unit_of_work(SYSTEM) as session:
+        actor = actor_for_user(session, agent.id)
+    with db.unit_of_work(actor) as session:
+        waiting = store_upload(session, actor, runtime.vault, "名单.csv", SHEET)
+        before_0015 = Upload(org_id=org.id, filename="旧.csv", content=SHEET, uploaded_by=agent.id)
+        session.add(before_0015)
+        imported = store_upload(session, actor, runtime.vault, "已导入.csv", SHEET)
+        run_import(session, actor, runtime.vault, imported.id, ImportOptions(), lambda _: None)
+        session.flush()
+        sheets = {"waiting": waiting.id, "before_0015": before_0015.id, "imported": imported.id}
+    with db.unit_of_work(SYSTEM) as session:
+        keys = dict(
+            session.execute(select(ApplicationDocument.id, ApplicationDocument.storage_key)).all()
+        )
+    return SimpleNamespace(
+        application_id=application["id"],
+        headers=headers,
+        documents=documents,
+        keys=keys,
+        sheets=sheets,
+    )
+
+
+def test_after_rotation_sheets_and_documents_open_without_the_retired_key(
+    app, client, sealed, monkeypatch
+):
+    """Rotation moved only leads: a sheet waiting for its import and every application document
+    stayed under the old key, and taking that key out of PII_KEYS made them unreadable."""
+    rotated = PiiKeyring.from_json(app.config["SETTINGS"].pii_keys).rotated_json()
+    _restart_with(monkeypatch, rotated)
+
+    first = reencrypt_all(_transaction, runtime.vault, runtime.documents, 100, document_batch=1)
+    again = reencrypt_all(_transaction, runtime.vault, runtime.documents, 100, document_batch=1)
+
+    assert (first["lead_sheets"], first["documents"], first["documents_missing"]) == (2, 2, 0)
+    assert again == {"leads": 0, "lead_sheets": 0, "documents": 0, "documents_missing": 0}
+    _restart_with(monkeypatch, _retired_keys_removed(rotated))
+    with db.unit_of_work(SYSTEM) as session:
+        waiting, before_0015, imported = (
+            session.get(Upload, sealed.sheets[name])
+            for name in ("waiting", "before_0015", "imported")
+        )
+        assert waiting.sealed and before_0015.sealed
+        for sheet in (waiting, before_0015):
+            assert uploads.content_of(runtime.vault.cipher, sheet) == SHEET
+        assert (imported.content, imported.result["created"]) == (b"", 1)
+        moved = dict(
+            session.execute(select(ApplicationDocument.id, ApplicationDocument.storage_key)).all()
+        )
+    for document_id, content in sealed.documents.items():
+        url = f"/api/v1/applications/{sealed.application_id}/documents/{document_id}"
+        got = client.get(url, headers=sealed.headers)
+        assert got.status_code == 200 and got.data == content
+        # written anew under a key of its own; the file under the retired key is gone
+        assert moved[document_id] != sealed.keys[document_id]
+        with pytest.raises(DocumentNotFound):
+            runtime.documents.inner.get(sealed.keys[document_id])
+
+
+def test_a_document_whose_file_is_gone_is_counted_and_the_rest_still_move(app, sealed, monkeypatch):
+    lost, kept = sorted(sealed.keys)
+    runtime.documents.delete(sealed.keys[lost])
+    _restart_with(monkeypatch, PiiKeyring.from_json(app.config["SETTINGS"].pii_keys).rotated_json())
+
+    counts = reencrypt_all(_transaction, runtime.vault, runtime.documents, 100)
+
+    assert (counts["documents"], counts["documents_missing"]) == (1, 1)
+    with db.unit_of_work(SYSTEM) as session:
+        document = session.get(ApplicationDocument, kept)
+        assert runtime.documents.get(document.storage_key) == sealed.documents[kept]
+
+
+def test_reencrypt_pii_reports_what_it_moved(app, make, sealed, monkeypatch):
+    _restart_with(monkeypatch, PiiKeyring.from_json(app.config["SETTINGS"].pii_keys).rotated_json())
+
+    done = app.test_cli_runner().invoke(args=["reencrypt-pii"])
+
+    assert done.exit_code == 0, done.output
+    assert "2 lead sheets and 2 documents under key k2" in done.output
+
+
+def test_rotating_the_keyring_of_the_secrets_file_moves_documents_too(
+    app, sealed, monkeypatch, tmp_path
+):
+    """The command re-encrypts at once here, in a process whose document storage must seal with
+    the new key as its vault does."""
+    settings = app.config["SETTINGS"]
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text(json.dumps({"PII_KEYS": settings.pii_keys}))
+    monkeypatch.setitem(app.config, "SETTINGS", replace(settings, secrets_file=secrets))
+    for name in ("vault", "documents"):  # the command replaces them; put back after the test
+        monkeypatch.setattr(runtime, name, getattr(runtime, name))
+
+    done = app.test_cli_runner().invoke(args=["rotate-pii-key"])
+
+    assert done.exit_code == 0, done.output
+    assert "2 lead sheets and 2 documents under key k2" in done.output
+    _restart_with(monkeypatch, _retired_keys_removed(json.loads(secrets.read_text())["PII_KEYS"]))
+    with db.unit_of_work(SYSTEM) as session:
+        for document_id, content in sealed.documents.items():
+            key = session.get(ApplicationDocument, document_id).storage_key
+            assert runtime.documents.get(key) == content

@@ -153,7 +153,11 @@ def test_a_worker_runs_retention_on_expired_leads_only(world):
 
     world.run_worker("privacy")
 
-    assert world.fetch(job_id).result == {"deidentified": 1, "reminders_pruned": 0}
+    assert world.fetch(job_id).result == {
+        "deidentified": 1,
+        "reminders_pruned": 0,
+        "uploads_purged": 0,
+    }
     with Session(world.engine) as session:
         rows = session.execute(select(Lead.id, Lead.name_enc).where(Lead.org_id == org_id))
         names = dict(rows.all())

@@ -1,12 +1,13 @@
 """Retention: leads idle past the org's `retention_days` are de-identified in place, others are
-untouched, aggregates stay exact, and the phone number can come back as a new lead."""
+untouched, aggregates stay exact, and the phone number can come back as a new lead; uploaded
+lead sheets go once their import can no longer need them."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
@@ -18,7 +19,9 @@ from crm.followups.models import Followup
 from crm.followups.schemas import NewFollowup
 from crm.followups.service import add_followup
 from crm.funnel.stages import change_stage
-from crm.leads.models import Lead, LeadEvent
+from crm.leads import uploads
+from crm.leads.importer import ImportOptions, run_import, store_upload
+from crm.leads.models import Lead, LeadEvent, Upload
 from crm.orgs.schemas import OrgSettings
 from crm.reports.funnel import channel_report, funnel_report
 from crm.reports.service import Period
@@ -178,5 +181,66 @@ def test_the_retention_command_runs_the_job_now(app, world):
     result = app.test_cli_runner().invoke(args=["retention"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "deidentified: 2, reminders pruned: 0"
+    assert result.output.strip() == "deidentified: 2, reminders pruned: 0, uploads purged: 0"
     assert _lead(ids["worked on long ago"]).name_enc is None
+
+
+def _stored_sheet(actor, age: timedelta, imported: bool) -> int:
+    """An upload made `age` ago, imported (its result stored, its sheet blanked) or not."""
+    with db.unit_of_work(actor) as session:
+        upload = store_upload(session, actor, runtime.vault, "名单.csv", b"phone\n13800001111\n")
+        if imported:
+            run_import(session, actor, runtime.vault, upload.id, ImportOptions(), lambda _: None)
+        session.execute(
+            update(Upload).where(Upload.id == upload.id).values(created_at=utcnow() - age)
+        )
+        return upload.id
+
+
+def _upload_ids() -> set[int]:
+    with db.unit_of_work(SYSTEM) as session:
+        return set(session.scalars(select(Upload.id)))
+
+
+def test_uploads_a_week_old_are_deleted_unless_still_holding_an_imported_sheet(make, now):
+    """A sheet whose import was refused or failed for good stayed forever, with the names,
+    phones and ID numbers of everyone on it."""
+    manager = make.user("manager")
+    with db.unit_of_work(SYSTEM) as session:
+        actor = actor_for_user(session, manager.id)
+    week = uploads.KEEP_DAYS * DAY
+    ids = {
+        "never imported, past the week": _stored_sheet(actor, week + MINUTE, imported=False),
+        "never imported, inside the week": _stored_sheet(actor, week - MINUTE, imported=False),
+        "imported, past the week": _stored_sheet(actor, week + MINUTE, imported=True),
+        "imported, inside the week": _stored_sheet(actor, week - MINUTE, imported=True),
+        "a result but its sheet still there": _stored_sheet(actor, week + DAY, imported=True),
+    }
+    with db.unit_of_work(SYSTEM) as session:
+        # what no import leaves behind: whatever wrote it, the sheet is not deleted unseen
+        upload = session.get(Upload, ids["a result but its sheet still there"])
+        upload.content = uploads.seal(runtime.vault.cipher, upload.id, b"phone\n13800001111\n")
+
+    first = uploads.purge_uploads(_transaction, now, batch_size=1)
+    second = uploads.purge_uploads(_transaction, now)
+
+    assert (first, second) == ({"uploads_purged": 2}, {"uploads_purged": 0})
+    kept = {name for name, upload_id in ids.items() if upload_id in _upload_ids()}
+    assert kept == {
+        "never imported, inside the week",
+        "imported, inside the week",
+        "a result but its sheet still there",
+    }
+
+
+def test_the_retention_job_deletes_a_sheet_left_behind(app, make):
+    manager = make.user("manager")
+    with db.unit_of_work(SYSTEM) as session:
+        actor = actor_for_user(session, manager.id)
+    left = _stored_sheet(actor, uploads.KEEP_DAYS * DAY + MINUTE, imported=False)
+
+    result = app.test_cli_runner().invoke(args=["retention"])
+
+    assert result.exit_code == 0, result.output
+    assert "uploads purged: 1" in result.output
+    assert left not in _upload_ids()

@@ -140,3 +140,20 @@ def test_an_encrypted_store_keeps_no_plain_bytes_on_disk_and_refuses_a_swapped_f
     os.replace(tmp_path / "org-1/app-1/a.jpg", tmp_path / "org-1/app-1/b.jpg")
     with pytest.raises(PiiDecryptError):
         store.get("org-1/app-1/b.jpg")
+
+
+def test_reseal_writes_the_document_anew_under_the_active_key_and_leaves_the_old_file(tmp_path):
+    before = PiiKeyring.from_json(PiiKeyring.generate_json())
+    after = PiiKeyring.from_json(before.rotated_json())
+    old_store = EncryptedStorage(LocalStorage(tmp_path), PiiCipher(before))
+    store = EncryptedStorage(LocalStorage(tmp_path), PiiCipher(after))
+    old_store.put("org-1/app-1/a.jpg", b"\xff\xd8\xff photo")
+
+    assert store.reseal("org-1/app-1/a.jpg", "org-1/app-1/b.jpg")
+    # the new file is sealed with the active key for its own place; the old one is the caller's
+    assert (tmp_path / "org-1/app-1/b.jpg").read_bytes().startswith(b"k2.")
+    assert store.get("org-1/app-1/b.jpg") == b"\xff\xd8\xff photo"
+    assert old_store.get("org-1/app-1/a.jpg") == b"\xff\xd8\xff photo"
+    # already under the active key: nothing is written
+    assert not store.reseal("org-1/app-1/b.jpg", "org-1/app-1/c.jpg")
+    assert not (tmp_path / "org-1/app-1/c.jpg").exists()

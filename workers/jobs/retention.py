@@ -1,5 +1,6 @@
 """Job: the daily clean-up: leads past their org's retention period de-identified, in every org,
-and the repayment reminders' sent rows that can no longer stop a reminder deleted."""
+the repayment reminders' sent rows that can no longer stop a reminder deleted, and uploaded
+lead sheets deleted once their import can no longer need them."""
 
 from __future__ import annotations
 
@@ -11,15 +12,20 @@ from crm.auth.actor import SYSTEM
 from crm.compliance.retention import retire_expired
 from crm.db import utcnow
 from crm.extensions import db, runtime
+from crm.leads.uploads import purge_uploads
 from crm.loans.reminders import prune_sent
 
 
 def run() -> dict[str, int]:
-    """How many leads were de-identified and reminder rows deleted. Each batch commits (the
-    de-identified leads with their audit entries), and a re-run (or a retry after a crash)
+    """How many leads were de-identified, reminder rows and uploads deleted. Each batch commits
+    (the de-identified leads with their audit entries), and a re-run (or a retry after a crash)
     takes only what is not done yet."""
     now = utcnow()
-    return {**retire_expired(_transaction, runtime.vault, now), **prune_sent(_transaction, now)}
+    return {
+        **retire_expired(_transaction, runtime.vault, now),
+        **prune_sent(_transaction, now),
+        **purge_uploads(_transaction, now),
+    }
 
 
 def _transaction() -> AbstractContextManager[Session]:
