@@ -24,7 +24,7 @@ from crm.compliance.deidentify import RETIRED_PREFIX
 from crm.compliance.pii import PiiVault
 from crm.followups.models import Followup
 from crm.leads.models import Lead, LeadEvent
-from crm.pools.recycle import BATCH_SIZE, Transaction, _in_batches, _org_groups
+from crm.sweeps import BATCH_SIZE, Transaction, in_batches, org_groups
 from dialer.models import Call
 
 # timeline event fields that may hold what a person typed (a lost reason, a reveal purpose)
@@ -63,13 +63,13 @@ def retire_expired(
 ) -> dict[str, int]:
     """De-identify every lead idle for its org's `retention_days`; returns how many."""
     counts: Counter[str] = Counter()
-    for days, org_ids in _org_groups(transaction, lambda s: s.retention_days).items():
+    for days, org_ids in org_groups(transaction, lambda s: s.retention_days).items():
         due = select(Lead).where(
             Lead.org_id.in_(org_ids),
             ~Lead.phone_bidx.startswith(RETIRED_PREFIX),
             *idle_since(now - timedelta(days=days)),
         )
-        counts += _in_batches(
+        counts += in_batches(
             transaction, due, batch_size, partial(_deidentify, vault=vault, days=days)
         )
     return {"deidentified": counts["deidentified"]}

@@ -20,7 +20,7 @@ from crm.loans.models import ApplicationDocument
 from crm.loans.storage import DocumentNotFound, EncryptedStorage, storage_key
 
 if TYPE_CHECKING:
-    from crm.pools.recycle import Transaction  # which imports crm.leads.service, which imports this
+    from crm.sweeps import Transaction
 
 # Documents are read whole (10 MB at most) and their rows locked until the batch commits, which
 # a download of one of them waits for.

@@ -17,9 +17,10 @@ from crm.demo_world.staff import Run
 from crm.loans.reminders import send_loan_reminders
 from crm.loans.senders import RecordingSender
 from crm.notifications.models import Notification
-from crm.pools.recycle import Transaction, escalate, recycle
+from crm.pools.recycle import escalate, recycle
 from crm.reports.kpi_snapshots import snapshot_yesterday
 from crm.scoring import runs
+from crm.sweeps import Transaction
 
 SNAPSHOT_AT, SWEEP_AT, REMINDERS_AT = time(0, 30), time(2, 0), time(10, 5)
 READ_AFTER = timedelta(hours=8)

@@ -26,8 +26,8 @@ from crm.leads.models import Lead
 from crm.loans.models import Application, Installment, Loan
 from crm.loans.storage import DocumentStorage
 from crm.orgs.models import User
-from crm.pools.recycle import Transaction
 from crm.scoring.service import rescore
+from crm.sweeps import Transaction
 from dialer.kpis import kpis_today
 from dialer.models import Call
 

@@ -15,7 +15,7 @@ from crm.compliance.crypto import PiiCipher
 from crm.leads.models import Upload
 
 if TYPE_CHECKING:
-    from crm.pools.recycle import Transaction
+    from crm.sweeps import Transaction
 
 # A sheet holds the personal data of everyone on it, and PIPL allows keeping personal data only
 # as long as its purpose needs it. Its purpose is its import, which runs within minutes of the

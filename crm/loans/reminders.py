@@ -36,9 +36,8 @@ from sqlalchemy.orm import Session
 from crm.leads.models import Lead
 from crm.loans.models import Installment, Loan, LoanReminderSent
 from crm.loans.senders import Message, MessageSender
-from crm.pools.recycle import BATCH_SIZE, Handler, Transaction, _org_groups
-from crm.reminders.service import Push, send_notices
 from crm.sql_functions import not_for_index
+from crm.sweeps import BATCH_SIZE, Handler, Push, Transaction, org_groups, send_notices
 from dialer.guards import local_time, parse_hours
 from dialer.models import DncEntry
 
@@ -102,7 +101,7 @@ def send_loan_reminders(
 ) -> dict[str, int]:
     """Send every reminder due now in the orgs whose calling hours it is."""
     counts: Counter[str] = Counter()
-    hours = _org_groups(
+    hours = org_groups(
         transaction, lambda s: (s.timezone, s.calling_hours_start, s.calling_hours_end)
     )
     for (zone, start, end), org_ids in hours.items():

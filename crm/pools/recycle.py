@@ -7,8 +7,7 @@ stopped halfway keeps what it did, and a re-run finds only what is still due. Ti
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -18,30 +17,33 @@ from sqlalchemy.orm import Session
 
 from crm.auth.actor import SYSTEM
 from crm.leads.models import Lead
-from crm.notifications.service import notify
-from crm.orgs.models import Org, Team, User
-from crm.orgs.schemas import OrgSettings
+from crm.orgs.models import Team, User
 from crm.pools.distribution import Roster, Skip, team_roster
-from crm.pools.ownership import WORKING_STAGES, org_settings, return_to_pool
+from crm.pools.ownership import WORKING_STAGES, return_to_pool
+from crm.sweeps import (
+    BATCH_SIZE,
+    Notices,
+    Push,
+    Transaction,
+    in_batches,
+    org_groups,
+    send_notices,
+)
 from dialer.models import Call
 
-BATCH_SIZE = 500
 # A call of the owner's that ended this recently without an outcome is still being written up
 # (wrap-up): the lead stays theirs until they save it, or this long has passed.
 WRAP_UP_GRACE = timedelta(minutes=30)
 
-Transaction = Callable[[], AbstractContextManager[Session]]
-# a batch's work: what it did, counted by outcome
-Handler = Callable[[Session, Sequence[Row[Any]]], Counter[str]]
-# notices to send at the end of a batch: (org id, user id) -> lead ids
-Notices = defaultdict[tuple[int, int], list[int]]
 
-
-def recycle(transaction: Transaction, now: datetime, batch_size: int = BATCH_SIZE) -> dict:
+def recycle(
+    transaction: Transaction, now: datetime, push: Push | None = None, batch_size: int = BATCH_SIZE
+) -> dict:
     """Return to the pool every lead with no follow-up for `recycle_after_days` or no stage
-    progress for `stale_after_days`; the former owner is told and waits out the cooldown."""
+    progress for `stale_after_days`; the former owner is told (live through `push`, when
+    given) and waits out the cooldown."""
     counts: Counter[str] = Counter()
-    for (followup_days, stale_days), org_ids in _org_groups(
+    for (followup_days, stale_days), org_ids in org_groups(
         transaction, lambda s: (s.recycle_after_days, s.stale_after_days)
     ).items():
         silent = _untouched_since(Lead.last_followup_at, now - timedelta(days=followup_days))
@@ -54,40 +56,48 @@ def recycle(transaction: Transaction, now: datetime, batch_size: int = BATCH_SIZ
             or_(silent, stale),
             ~_on_a_call(now),
         )
-        counts += _in_batches(transaction, due, batch_size, partial(_return_rows, now=now))
+        counts += in_batches(
+            transaction, due, batch_size, partial(_return_rows, now=now, push=push)
+        )
     return {"recycled": counts.total(), **{k: counts[k] for k in ("no_followup", "stale")}}
 
 
-def escalate(transaction: Transaction, now: datetime, batch_size: int = BATCH_SIZE) -> dict:
+def escalate(
+    transaction: Transaction, now: datetime, push: Push | None = None, batch_size: int = BATCH_SIZE
+) -> dict:
     """A missed next follow-up alerts the owner's team lead once `escalate_after_hours` late,
     and after `reassign_after_hours` the lead goes to a teammate (round-robin) or, when the team
     has nobody else, back to the pool; the owner is told either way."""
     counts: Counter[str] = Counter()
-    for (alert_hours, move_hours), org_ids in _org_groups(
+    for (alert_hours, move_hours), org_ids in org_groups(
         transaction, lambda s: (s.escalate_after_hours, s.reassign_after_hours)
     ).items():
         # alert first, so a lead found past both limits has still told its team lead
         late = _overdue(org_ids, now - timedelta(hours=alert_hours))
-        alert = partial(_alert_team_leads, now=now)
-        counts += _in_batches(
+        alert = partial(_alert_team_leads, now=now, push=push)
+        counts += in_batches(
             transaction, late.where(Lead.escalated_at.is_(None)), batch_size, alert
         )
         very_late = _overdue(org_ids, now - timedelta(hours=move_hours)).where(
             Lead.stage.in_(WORKING_STAGES), ~_on_a_call(now)
         )
-        take = partial(_take_from_owners, due=very_late, now=now)
-        counts += _in_batches(transaction, very_late, batch_size, take, lock=False)
+        take = partial(_take_from_owners, due=very_late, now=now, push=push)
+        counts += in_batches(transaction, very_late, batch_size, take, lock=False)
     return {k: counts[k] for k in ("escalated", "reassigned", "returned")}
 
 
-def _return_rows(session: Session, rows: Sequence[Row[Any]], *, now: datetime) -> Counter[str]:
+def _return_rows(
+    session: Session, rows: Sequence[Row[Any]], *, now: datetime, push: Push | None
+) -> Counter[str]:
     returned: Counter[str] = Counter()
     notices: Notices = defaultdict(list)
     for lead, reason in rows:
         notices[lead.org_id, lead.owner_id].append(lead.id)
         return_to_pool(session, SYSTEM, lead, "recycled", {"reason": reason}, now)
         returned[reason] += 1
-    _send(session, notices, "lead_recycled", "{n} 条线索长期未跟进或无进展，已回收到公海", now)
+    send_notices(
+        session, notices, push, "lead_recycled", "{n} 条线索长期未跟进或无进展，已回收到公海", now
+    )
     return returned
 
 
@@ -124,7 +134,9 @@ def _overdue(org_ids: list[int], cut: datetime) -> Select:
     )
 
 
-def _alert_team_leads(session: Session, rows: Sequence[Row[Any]], *, now: datetime) -> Counter[str]:
+def _alert_team_leads(
+    session: Session, rows: Sequence[Row[Any]], *, now: datetime, push: Push | None
+) -> Counter[str]:
     owners = _owners(session, rows)
     teams = {owner.team_id for owner in owners.values()}
     team_leads = dict(
@@ -137,12 +149,14 @@ def _alert_team_leads(session: Session, rows: Sequence[Row[Any]], *, now: dateti
             notices[lead.org_id, team_lead].append(lead.id)
         # marked even when nobody could be told, so the lead is looked at once, not every run
         lead.escalated_at = now
-    _send(session, notices, "followup_overdue", "团队有 {n} 条线索已超过约定跟进时间未跟进", now)
+    send_notices(
+        session, notices, push, "followup_overdue", "团队有 {n} 条线索已超过约定跟进时间未跟进", now
+    )
     return Counter(escalated=len(rows))
 
 
 def _take_from_owners(
-    session: Session, rows: Sequence[Row[Any]], *, due: Select, now: datetime
+    session: Session, rows: Sequence[Row[Any]], *, due: Select, now: datetime, push: Push | None
 ) -> Counter[str]:
     owners = _owners(session, rows)
     # the teammates' rows first, then the leads (re-checked: still due?), the order claims and
@@ -178,9 +192,15 @@ def _take_from_owners(
         gained[lead.org_id, agent.id].append(lead.id)
         roster.give(session, SYSTEM, lead, agent, data, now)
         moved["reassigned"] += 1
-    _send(session, lost, "lead_reassigned", "{n} 条线索超时未跟进，已转给同组同事", now)
-    _send(session, gained, "lead_assigned", "你收到 {n} 条同事超时未跟进的线索，请尽快跟进", now)
-    _send(session, returned, "lead_recycled", "{n} 条线索超时未跟进，已回收到公海", now)
+    send_notices(
+        session, lost, push, "lead_reassigned", "{n} 条线索超时未跟进，已转给同组同事", now
+    )
+    send_notices(
+        session, gained, push, "lead_assigned", "你收到 {n} 条同事超时未跟进的线索，请尽快跟进", now
+    )
+    send_notices(
+        session, returned, push, "lead_recycled", "{n} 条线索超时未跟进，已回收到公海", now
+    )
     return moved
 
 
@@ -197,46 +217,3 @@ def _teammate(roster: Roster | None, owner: User) -> tuple[Roster, User] | None:
 def _owners(session: Session, rows: Sequence[Row[Any]]) -> dict[int, User]:
     ids = {row[0].owner_id for row in rows}
     return {user.id: user for user in session.scalars(select(User).where(User.id.in_(ids)))}
-
-
-def _send(session: Session, notices: Notices, code: str, message: str, now: datetime) -> None:
-    """One notice per person and batch, listing the leads: a sweep over a thousand of someone's
-    leads must not bury their console under a thousand notices."""
-    for (org_id, user_id), lead_ids in notices.items():
-        text = message.format(n=len(lead_ids))
-        notify(session, org_id, user_id, code, text, {"lead_ids": lead_ids}, now)
-
-
-def _org_groups(
-    transaction: Transaction, key: Callable[[OrgSettings], Hashable]
-) -> dict[Any, list[int]]:
-    """Org ids grouped by the settings a sweep uses: most orgs keep the defaults, so one query
-    per group serves them all instead of one per org."""
-    groups: dict[Any, list[int]] = defaultdict(list)
-    with transaction() as session:
-        for org_id in session.scalars(select(Org.id).order_by(Org.id)):
-            groups[key(org_settings(session, org_id))].append(org_id)
-    return groups
-
-
-def _in_batches(
-    transaction: Transaction, due: Select, batch_size: int, handle: Handler, lock: bool = True
-) -> Counter[str]:
-    """Run `handle` over the rows `due` selects, one committed transaction per batch.
-
-    Keyset pagination on the lead id reads each row once per sweep, and SKIP LOCKED passes over
-    leads a user's request holds right now (the next sweep takes them), so a sweep never waits
-    on the people working. `lock=False` leaves the locking to `handle`."""
-    done: Counter[str] = Counter()
-    after = 0
-    while True:
-        with transaction() as session:
-            stmt = due.where(Lead.id > after).order_by(Lead.id).limit(batch_size)
-            if lock:
-                stmt = stmt.with_for_update(skip_locked=True, of=Lead)
-            rows = session.execute(stmt).all()
-            if rows:
-                done += handle(session, rows)
-        if len(rows) < batch_size:
-            return done
-        after = rows[-1][0].id

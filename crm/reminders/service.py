@@ -7,7 +7,7 @@ Notices are stored (the console's list) and pushed live through `push` once comm
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -16,15 +16,11 @@ from sqlalchemy import Row, exists, select
 from sqlalchemy.orm import Session
 
 from crm.compliance.retention import idle_since
-from crm.db import after_commit
 from crm.leads.models import Lead
-from crm.notifications.service import notify
 from crm.orgs.models import Team, User
-from crm.pools.recycle import BATCH_SIZE, Transaction, _in_batches, _org_groups
 from crm.reminders.models import LeadNoticeSent
+from crm.sweeps import BATCH_SIZE, Push, Transaction, in_batches, org_groups, send_notices
 
-# (event, data, room, namespace), as dialer.operations pushes to consoles
-Push = Callable[[str, dict[str, Any], str, str], None]
 # An agent hears of a follow-up this long before it is due; one missed by more than a day (the
 # job was down) is escalation's business (crm/pools/recycle.py), not a reminder's.
 REMIND_AHEAD = timedelta(minutes=15)
@@ -53,7 +49,7 @@ def remind_due_followups(
         ~already,
     )
     handle = partial(_remind, push=push, now=now)
-    return {"reminded": _in_batches(transaction, due, batch_size, handle, lock=False)["sent"]}
+    return {"reminded": in_batches(transaction, due, batch_size, handle, lock=False)["sent"]}
 
 
 def _remind(session: Session, rows: Sequence[Row[Any]], *, push: Push, now: datetime) -> Counter:
@@ -75,7 +71,7 @@ def alert_stale_leads(
     """Tell team leads of owned leads in STALE_STAGES untouched for the org's
     `stale_after_days`, once per untouched spell (a touch, then a new spell, alerts again)."""
     counts: Counter[str] = Counter()
-    for days, org_ids in _org_groups(transaction, lambda s: s.stale_after_days).items():
+    for days, org_ids in org_groups(transaction, lambda s: s.stale_after_days).items():
         cut = now - timedelta(days=days)
         due = select(Lead).where(
             Lead.org_id.in_(org_ids),
@@ -84,7 +80,7 @@ def alert_stale_leads(
             *idle_since(cut),
         )
         alert = partial(_alert, push=push, now=now)
-        counts += _in_batches(transaction, due, batch_size, alert, lock=False)
+        counts += in_batches(transaction, due, batch_size, alert, lock=False)
     return {"alerted": counts["sent"]}
 
 
@@ -123,20 +119,3 @@ def _alert(session: Session, rows: Sequence[Row[Any]], *, push: Push, now: datet
             notices[lead.org_id, team_lead].append(lead.id)
     send_notices(session, notices, push, STALE_LEAD, "团队有 {n} 条已进件线索长期无人跟进", now)
     return Counter(sent=sum(len(ids) for ids in notices.values()))
-
-
-def send_notices(
-    session: Session,
-    notices: dict[tuple[int, int], list[int]],
-    push: Push,
-    code: str,
-    message: str,
-    now: datetime,
-) -> None:
-    """One notice per person and batch, listing the leads; pushed to their consoles' room once
-    the batch is committed (a rolled-back batch must not have told anyone)."""
-    for (org_id, user_id), lead_ids in notices.items():
-        text = message.format(n=len(lead_ids))
-        notify(session, org_id, user_id, code, text, {"lead_ids": lead_ids}, now)
-        payload = {"code": code, "message": text, "lead_ids": lead_ids}
-        after_commit(session, partial(push, "notice", payload, f"user:{user_id}", "/dialer"))

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from crm.leads.models import Lead, LeadEvent
 from crm.orgs.models import Org
 from crm.pools.ownership import org_settings
-from crm.pools.recycle import Transaction
 from crm.reports.service import Period, days
 from crm.reports.snapshot_models import KpiSnapshot
+from crm.sweeps import Transaction
 from dialer.models import Call
 
 

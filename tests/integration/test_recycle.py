@@ -23,6 +23,8 @@ from crm.pools.recycle import escalate, recycle
 from dialer.models import Call
 from dialer.schemas import DispositionIn
 from dialer.service import end_call, record_disposition
+from tests.consoles import console_of
+from workers.jobs.console_push import push
 
 DAY, HOUR, MINUTE = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
@@ -144,6 +146,18 @@ def test_recycle_notifies_former_owners_who_then_cannot_reclaim_during_the_coold
     lead_id = due["silent just past 7 days"]
     mine = client.post(f"/api/v1/leads/{lead_id}/claim", headers=auth.headers_for(agent.username))
     assert (mine.status_code, mine.json["error"]["code"]) == (422, "reclaim_cooldown")
+
+
+def test_the_former_owner_hears_of_the_recycling_on_their_console(app, around_the_limits, now):
+    agent, due = around_the_limits.agent, around_the_limits.due
+    console = console_of(app, agent)
+
+    recycle(_transaction, now, push, batch_size=2)
+
+    heard = [m["args"][0] for m in console.get_received("/dialer") if m["name"] == "notice"]
+    assert {notice["code"] for notice in heard} == {"lead_recycled"}
+    assert sorted(i for notice in heard for i in notice["lead_ids"]) == sorted(due.values())
+    console.disconnect(namespace="/dialer")
 
 
 def test_a_second_recycle_run_moves_nothing_more(around_the_limits, now):

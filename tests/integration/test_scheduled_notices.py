@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
-from crm.auth.tokens import issue_access_token
 from crm.db import utcnow
-from crm.extensions import db, socketio
+from crm.extensions import db
 from crm.funnel.stages import change_stage
 from crm.leads.models import Lead
 from crm.notifications.models import Notification
@@ -20,6 +19,7 @@ from crm.reminders.service import alert_stale_leads, remind_due_followups
 from crm.reports.kpi_snapshots import snapshot_yesterday
 from crm.reports.snapshot_models import KpiSnapshot
 from dialer.models import Call
+from tests.consoles import console_of
 from workers.jobs.console_push import push
 
 pytestmark = pytest.mark.integration
@@ -84,9 +84,7 @@ def test_the_reminder_reaches_the_agents_dialer_console(app, make, now):
     org = make.org()
     agent, other = make.user("agent", org=org), make.user("agent", org=org)
     lead = make.lead(org, owner=agent, next_followup_at=now + 5 * MINUTE)
-    consoles = [_console(app, user) for user in (agent, other)]
-    for console in consoles:
-        console.get_received("/dialer")  # what connecting sent
+    consoles = [console_of(app, user) for user in (agent, other)]
 
     remind_due_followups(_transaction, now, push)
 
@@ -97,12 +95,6 @@ def test_the_reminder_reaches_the_agents_dialer_console(app, make, now):
     assert theirs == []
     for console in consoles:
         console.disconnect(namespace="/dialer")
-
-
-def _console(app, user):
-    settings = app.config["SETTINGS"]
-    token = issue_access_token(user.id, user.org_id, settings.secret_key, utcnow(), 15)
-    return socketio.test_client(app, namespace="/dialer", auth={"token": token})
 
 
 def test_team_leads_hear_of_applied_leads_left_untouched(make, now):

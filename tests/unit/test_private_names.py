@@ -11,12 +11,7 @@ PACKAGES = ("crm", "dialer", "workers")
 
 # Debts still to pay: take an entry off when it is paid, never add one.
 KNOWN = {
-    ("crm/compliance/retention.py", "crm.pools.recycle", "_in_batches"),
-    ("crm/compliance/retention.py", "crm.pools.recycle", "_org_groups"),
     ("crm/demo_world/people.py", "crm.leads.idcard", "_check_character"),
-    ("crm/loans/reminders.py", "crm.pools.recycle", "_org_groups"),
-    ("crm/reminders/service.py", "crm.pools.recycle", "_in_batches"),
-    ("crm/reminders/service.py", "crm.pools.recycle", "_org_groups"),
 }
 
 
