@@ -172,8 +172,8 @@ def rotate_pii_key() -> None:
 @with_appcontext
 @click.option("--batch-size", default=5000, show_default=True, help="leads per transaction")
 def reencrypt_pii(batch_size: int) -> None:
-    """Re-encrypt leads, waiting lead sheets and application documents still sealed with an
-    older key, one committed batch at a time."""
+    """Re-encrypt leads, waiting lead sheets, application documents and contracts still sealed
+    with an older key, one committed batch at a time."""
     _reencrypt_all(batch_size)
 
 
@@ -182,14 +182,13 @@ def _reencrypt_all(batch_size: int) -> None:
         lambda: db.unit_of_work(SYSTEM), runtime.vault, runtime.documents, batch_size
     )
     click.echo(
-        f"re-encrypted {counts['leads']} leads, {counts['lead_sheets']} lead sheets and "
-        f"{counts['documents']} documents under key {runtime.vault.active_key_id}"
+        f"re-encrypted {counts['leads']} leads, {counts['lead_sheets']} lead sheets, "
+        f"{counts['documents']} documents and {counts['contracts']} contracts under key "
+        f"{runtime.vault.active_key_id}"
     )
-    if counts["documents_missing"]:
-        click.echo(
-            f"{counts['documents_missing']} documents have no file in the document storage",
-            err=True,
-        )
+    for kind, file in (("documents", "file"), ("contracts", "PDF")):
+        if missing := counts[f"{kind}_missing"]:
+            click.echo(f"{missing} {kind} have no {file} in the document storage", err=True)
 
 
 @click.command("recycle")

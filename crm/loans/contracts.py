@@ -19,6 +19,7 @@ from crm.errors import DomainError, NotFound
 from crm.leads.models import Lead
 from crm.loans import contract_render as render
 from crm.loans.applications import advance, application_fees, application_quote, get_application
+from crm.loans.contract_sealing import PDF_PENDING, contract_html, encrypt_html
 from crm.loans.models import Application, Contract, ContractTemplate
 from crm.loans.products import get_usable_product
 from crm.loans.schemas import NewContractTemplate
@@ -31,8 +32,6 @@ DEFAULT_CONSENT = (
     "居间服务方已明示全部收费项目，除本合同列明的费用外不另行收取任何费用。"
     "借款人同意居间服务方为办理本次借款处理其个人信息，并可随时撤回该同意。"
 )
-# a contract whose PDF is not rendered yet (see ensure_pdf)
-PDF_PENDING = ""
 _BASIS_TEXT = {
     "upfront_rate": "按借款金额 {pct} 于放款时一次性收取",
     "upfront_fixed": "放款时一次性收取",
@@ -101,7 +100,7 @@ def generate(
         template_id=template.id if template else None,
         terms=_terms(data),
         # it names the borrower: encrypted at rest like the lead's own name
-        html=vault.cipher.encrypt(html, _html_field(data.contract_no)),
+        html=encrypt_html(vault, data.contract_no, html),
         html_sha256=render.sha256_hex(html.encode()),
         pdf_key=storage_key(application.org_id, application.id, ".pdf"),
         pdf_sha256=PDF_PENDING,
@@ -111,10 +110,6 @@ def generate(
     session.add(contract)
     session.flush()
     return contract
-
-
-def contract_html(vault: PiiVault, contract: Contract) -> str:
-    return vault.cipher.decrypt(contract.html, _html_field(contract.contract_no))
 
 
 def ensure_pdf(
@@ -169,11 +164,15 @@ def download(
 ) -> ContractFile:
     """A contract names the borrower: reading it is audited like any look at personal data."""
     application = get_application(session, actor, application_id)
-    contract = session.scalars(
-        select(Contract).where(
-            Contract.application_id == application.id, Contract.version == version
-        )
-    ).one_or_none()
+    found = select(Contract).where(
+        Contract.application_id == application.id, Contract.version == version
+    )
+    if kind == "pdf":
+        # the first download may render the PDF (as the job does, under the same lock), and
+        # key rotation moves the file to a new storage key and deletes the old one once it has
+        # committed (crm/compliance/rotation.py): either waits for the other
+        found = found.with_for_update()
+    contract = session.scalars(found).one_or_none()
     if contract is None:
         raise NotFound("contract")
     audit.record(
@@ -190,10 +189,6 @@ def download(
         html = contract_html(vault, contract)
         return ContractFile(contract, html.encode(), "text/html; charset=utf-8")
     return ContractFile(contract, ensure_pdf(session, storage, vault, contract), "application/pdf")
-
-
-def _html_field(contract_no: str) -> str:
-    return f"contract.html:{contract_no}"
 
 
 def _latest(session: Session, application_id: int) -> Contract | None:

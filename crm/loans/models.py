@@ -165,8 +165,10 @@ class ContractTemplate(TenantMixin, Base):
 
 
 class Contract(TenantMixin, Base):
-    """One generated version of an application's contract. Never updated but for its signature:
-    changed terms make a new version. The PDF is in DocumentStorage; both hashes are kept."""
+    """One generated version of an application's contract: changed terms make a new version,
+    and a version is updated only by its signature, the first rendering of its PDF and key
+    rotation (the same text sealed anew). The PDF is in DocumentStorage; both hashes, of the
+    plaintext, are kept."""
 
     __tablename__ = "contracts"
     __table_args__ = (UniqueConstraint("application_id", "version"),)
@@ -184,6 +186,8 @@ class Contract(TenantMixin, Base):
     terms: Mapped[dict[str, Any]] = mapped_column(JSON)
     html: Mapped[str] = mapped_column(Text)
     html_sha256: Mapped[str] = mapped_column(String(64))
+    # changes only on key rotation, which writes the PDF anew under a fresh key (stored files
+    # are never rewritten) and deletes the old file (crm/compliance/rotation.py)
     pdf_key: Mapped[str] = mapped_column(String(255))
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from types import SimpleNamespace
@@ -18,9 +19,10 @@ from crm.extensions import db, runtime
 from crm.leads import uploads
 from crm.leads.importer import ImportOptions, run_import, store_upload
 from crm.leads.models import Lead, Upload
-from crm.loans.models import ApplicationDocument
+from crm.loans import contracts
+from crm.loans.models import ApplicationDocument, Contract
 from crm.loans.storage import DocumentNotFound, EncryptedStorage
-from tests.loan_helpers import PDF, PNG, apply, make_lender, make_product, upload
+from tests.loan_helpers import PDF, PNG, apply, make_lender, make_product, post, upload
 
 PHONE, ID_NUMBER, NAME = "13812345678", "11010519491231002X", "欧阳娜娜"
 SHEET = "phone,name\n13800001111,张三\n".encode()
@@ -170,12 +172,13 @@ def _transaction():
 @pytest.fixture
 def sealed(client, auth, make):
     """Under the keyring before rotation: two application documents, a sheet waiting for its
-    import, one stored before sheets were sealed (0015) and one imported (blanked)."""
+    import, one stored before sheets were sealed (0015) and one imported (blanked), and two
+    contract versions: the first with its PDF rendered (by its job), the second not yet."""
     org = make.org("hq")
     admin = auth.login("admin", org=org)
     agent = make.user("agent", org=org)
     headers = auth.headers_for(agent.username)
-    lead = make.lead(org=org, owner=agent)
+    lead = make.lead(org=org, owner=agent, name=NAME)
     product = make_product(client, admin, make_lender(client, admin))
     application = apply(client, headers, lead.id, product["id"])
     documents = {}
@@ -193,16 +196,29 @@ def sealed(client, auth, make):
         run_import(session, actor, runtime.vault, imported.id, ImportOptions(), lambda _: None)
         session.flush()
         sheets = {"waiting": waiting.id, "before_0015": before_0015.id, "imported": imported.id}
+    post(client, headers, f"/applications/{application['id']}/submit")
+    reviewer = auth.login("reviewer", org=org)
+    post(client, reviewer, f"/applications/{application['id']}/decision", {"approved": True})
+    rendered = post(client, headers, f"/applications/{application['id']}/contract")
+    assert rendered.status_code == 201, rendered.json
+    with db.unit_of_work(actor) as session:  # generated without its job: the PDF is pending
+        contracts.generate(session, actor, runtime.documents, runtime.vault, application["id"])
     with db.unit_of_work(SYSTEM) as session:
         keys = dict(
             session.execute(select(ApplicationDocument.id, ApplicationDocument.storage_key)).all()
         )
+        versions = {
+            c.version: SimpleNamespace(pdf_key=c.pdf_key, html=c.html_sha256, pdf=c.pdf_sha256)
+            for c in session.scalars(select(Contract))
+        }
+    assert versions[1].pdf and not versions[2].pdf
     return SimpleNamespace(
         application_id=application["id"],
         headers=headers,
         documents=documents,
         keys=keys,
         sheets=sheets,
+        contracts=versions,
     )
 
 
@@ -218,7 +234,8 @@ def test_after_rotation_sheets_and_documents_open_without_the_retired_key(
     again = reencrypt_all(_transaction, runtime.vault, runtime.documents, 100, document_batch=1)
 
     assert (first["lead_sheets"], first["documents"], first["documents_missing"]) == (2, 2, 0)
-    assert again == {"leads": 0, "lead_sheets": 0, "documents": 0, "documents_missing": 0}
+    assert (first["contracts"], first["contracts_missing"]) == (2, 0)
+    assert set(again.values()) == {0}
     _restart_with(monkeypatch, _retired_keys_removed(rotated))
     with db.unit_of_work(SYSTEM) as session:
         waiting, before_0015, imported = (
@@ -242,6 +259,59 @@ def test_after_rotation_sheets_and_documents_open_without_the_retired_key(
             runtime.documents.inner.get(sealed.keys[document_id])
 
 
+def test_after_rotation_contracts_open_without_the_retired_key_and_match_their_hashes(
+    app, client, sealed, monkeypatch
+):
+    """Both versions' HTML is encrypted again and the rendered PDF written anew under a key of
+    its own; the pending PDF has no file to move and is rendered under the new key when it is
+    first downloaded. The hashes, of the plaintext, still prove every download."""
+    rotated = PiiKeyring.from_json(app.config["SETTINGS"].pii_keys).rotated_json()
+    _restart_with(monkeypatch, rotated)
+
+    first = reencrypt_all(_transaction, runtime.vault, runtime.documents, 100, document_batch=1)
+    again = reencrypt_all(_transaction, runtime.vault, runtime.documents, 100, document_batch=1)
+
+    assert (first["contracts"], first["contracts_missing"]) == (2, 0)
+    assert (again["contracts"], again["contracts_missing"]) == (0, 0)
+    _restart_with(monkeypatch, _retired_keys_removed(rotated))
+    base = f"/api/v1/applications/{sealed.application_id}"
+    pdf_sha256 = {}
+    for version, before in sealed.contracts.items():
+        html = client.get(f"{base}/contracts/{version}.html", headers=sealed.headers)
+        assert html.status_code == 200 and NAME in html.get_data(as_text=True)
+        assert hashlib.sha256(html.data).hexdigest() == before.html
+        pdf = client.get(f"{base}/contracts/{version}.pdf", headers=sealed.headers)
+        assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+        pdf_sha256[version] = hashlib.sha256(pdf.data).hexdigest()
+    listed = client.get(base, headers=sealed.headers).json["contracts"]
+    assert {c["version"]: c["pdf_sha256"] for c in listed} == pdf_sha256
+    rendered, pending = sealed.contracts[1], sealed.contracts[2]
+    assert pdf_sha256[1] == rendered.pdf  # the same PDF, sealed anew
+    with db.unit_of_work(SYSTEM) as session:
+        now = {c.version: c for c in session.scalars(select(Contract))}
+        assert {runtime.vault.cipher.key_id_of(c.html) for c in now.values()} == {"k2"}
+        assert now[1].pdf_key != rendered.pdf_key and now[2].pdf_key == pending.pdf_key
+    with pytest.raises(DocumentNotFound):  # the file under the retired key is gone
+        runtime.documents.inner.get(rendered.pdf_key)
+
+
+def test_a_contract_whose_pdf_is_gone_is_counted_and_its_html_still_moves(
+    app, client, sealed, monkeypatch
+):
+    runtime.documents.delete(sealed.contracts[1].pdf_key)
+    rotated = PiiKeyring.from_json(app.config["SETTINGS"].pii_keys).rotated_json()
+    _restart_with(monkeypatch, rotated)
+
+    counts = reencrypt_all(_transaction, runtime.vault, runtime.documents, 100)
+
+    assert (counts["contracts"], counts["contracts_missing"]) == (2, 1)
+    _restart_with(monkeypatch, _retired_keys_removed(rotated))
+    url = f"/api/v1/applications/{sealed.application_id}/contracts/1.html"
+    html = client.get(url, headers=sealed.headers)
+    assert html.status_code == 200
+    assert hashlib.sha256(html.data).hexdigest() == sealed.contracts[1].html
+
+
 def test_a_document_whose_file_is_gone_is_counted_and_the_rest_still_move(app, sealed, monkeypatch):
     lost, kept = sorted(sealed.keys)
     runtime.documents.delete(sealed.keys[lost])
@@ -261,7 +331,7 @@ def test_reencrypt_pii_reports_what_it_moved(app, make, sealed, monkeypatch):
     done = app.test_cli_runner().invoke(args=["reencrypt-pii"])
 
     assert done.exit_code == 0, done.output
-    assert "2 lead sheets and 2 documents under key k2" in done.output
+    assert "2 lead sheets, 2 documents and 2 contracts under key k2" in done.output
 
 
 def test_rotating_the_keyring_of_the_secrets_file_moves_documents_too(
@@ -279,7 +349,7 @@ def test_rotating_the_keyring_of_the_secrets_file_moves_documents_too(
     done = app.test_cli_runner().invoke(args=["rotate-pii-key"])
 
     assert done.exit_code == 0, done.output
-    assert "2 lead sheets and 2 documents under key k2" in done.output
+    assert "2 lead sheets, 2 documents and 2 contracts under key k2" in done.output
     _restart_with(monkeypatch, _retired_keys_removed(json.loads(secrets.read_text())["PII_KEYS"]))
     with db.unit_of_work(SYSTEM) as session:
         for document_id, content in sealed.documents.items():
