@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, delete, select
 from sqlalchemy.orm import Session
 
 from crm.db import after_commit
@@ -89,3 +89,21 @@ def send_notices(
         if push is not None:
             payload = {"code": code, "message": text, "lead_ids": lead_ids}
             after_commit(session, partial(push, "notice", payload, f"user:{user_id}", "/dialer"))
+
+
+def delete_in_batches(transaction: Transaction, model: Any, ids: Select, batch_size: int) -> int:
+    """Delete the rows of `model` whose ids `ids` selects, `batch_size` per committed
+    transaction, until a batch comes back short; how many went. A run stopped halfway keeps
+    what it deleted, and a re-run finds what is left."""
+    deleted, ids = 0, ids.limit(batch_size)
+    while True:
+        with transaction() as session:
+            batch = list(session.scalars(ids))
+            if batch:
+                session.execute(
+                    delete(model).where(model.id.in_(batch)),
+                    execution_options={"synchronize_session": False},
+                )
+        deleted += len(batch)
+        if len(batch) < batch_size:
+            return deleted

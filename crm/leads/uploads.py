@@ -7,15 +7,12 @@ daily clean-up deletes what is left of a sheet once its import can no longer nee
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 
 from crm.compliance.crypto import PiiCipher
 from crm.leads.models import Upload
-
-if TYPE_CHECKING:
-    from crm.sweeps import Transaction
+from crm.sweeps import Transaction, delete_in_batches
 
 # A sheet holds the personal data of everyone on it, and PIPL allows keeping personal data only
 # as long as its purpose needs it. Its purpose is its import, which runs within minutes of the
@@ -50,23 +47,8 @@ def purge_uploads(
     """Delete the uploads older than KEEP_DAYS that never got a result, sheet and all, and the
     imported ones whose content is blanked. A batch per committed transaction; a re-run finds
     what is left."""
-    stale = (
-        select(Upload.id)
-        .where(
-            Upload.created_at < now - timedelta(days=KEEP_DAYS),
-            or_(Upload.result.is_(None), func.length(Upload.content) == 0),
-        )
-        .limit(batch_size)
+    stale = select(Upload.id).where(
+        Upload.created_at < now - timedelta(days=KEEP_DAYS),
+        or_(Upload.result.is_(None), func.length(Upload.content) == 0),
     )
-    purged = 0
-    while True:
-        with transaction() as session:
-            ids = list(session.scalars(stale))
-            if ids:
-                session.execute(
-                    delete(Upload).where(Upload.id.in_(ids)),
-                    execution_options={"synchronize_session": False},
-                )
-        purged += len(ids)
-        if len(ids) < batch_size:
-            return {"uploads_purged": purged}
+    return {"uploads_purged": delete_in_batches(transaction, Upload, stale, batch_size)}

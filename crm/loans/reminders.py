@@ -28,7 +28,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, exists, func, select
+from sqlalchemy import Row, Select, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -37,7 +37,15 @@ from crm.leads.models import Lead
 from crm.loans.models import Installment, Loan, LoanReminderSent
 from crm.loans.senders import Message, MessageSender
 from crm.sql_functions import not_for_index
-from crm.sweeps import BATCH_SIZE, Handler, Push, Transaction, org_groups, send_notices
+from crm.sweeps import (
+    BATCH_SIZE,
+    Handler,
+    Push,
+    Transaction,
+    delete_in_batches,
+    org_groups,
+    send_notices,
+)
 from dialer.guards import local_time, parse_hours
 from dialer.models import DncEntry
 
@@ -245,17 +253,5 @@ def prune_sent(
         select(LoanReminderSent.id)
         .join(Installment, Installment.id == LoanReminderSent.installment_id)
         .where(Installment.due_date < cut)
-        .limit(batch_size)
     )
-    pruned = 0
-    while True:
-        with transaction() as session:
-            ids = list(session.scalars(past))
-            if ids:
-                session.execute(
-                    delete(LoanReminderSent).where(LoanReminderSent.id.in_(ids)),
-                    execution_options={"synchronize_session": False},
-                )
-        pruned += len(ids)
-        if len(ids) < batch_size:
-            return {"reminders_pruned": pruned}
+    return {"reminders_pruned": delete_in_batches(transaction, LoanReminderSent, past, batch_size)}

@@ -33,8 +33,8 @@ def test_after_a_test_sessions_are_made_as_the_app_makes_them(database):
     test's transaction (a thread still at work, a wider fixture) failed with ArgumentError."""
     before = database.sessionmaker()
 
-    with rolled_back(database):
-        pass
+    with rolled_back(database), database.unit_of_work(SYSTEM) as session:
+        session.execute(text("INSERT INTO notes VALUES ('written by a test')"))
 
     after = database.sessionmaker()
     assert (after.bind, after.join_transaction_mode) == (before.bind, before.join_transaction_mode)
