@@ -158,7 +158,9 @@ def refresh_actor(session: Session, provisional: Actor) -> Actor:
 
 def actor_for_user(session: Session, user_id: int, ip: str | None = None) -> Actor:
     """The Actor a user acts as now; jobs use it to act with the rights of who started them."""
-    row = session.execute(_actor_row(), {"user_id": user_id}).one_or_none()
+    # on the session's connection: a plain statement skips the ORM's per-statement work (half
+    # the statement's Python), and it reads no tenant rows for the org scope to filter
+    row = session.connection().execute(_actor_row(), {"user_id": user_id}).one_or_none()
     if row is None or not row.active:
         raise DomainError("invalid_token", "this account is no longer active", 401)
     return Actor(

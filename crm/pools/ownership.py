@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -28,7 +28,10 @@ WORKING_STAGES = ("new", "contacted", "qualified", "lost")
 
 def in_private_pool(user_id: Any) -> list[ColumnElement[bool]]:
     """The leads of `user_id` that count toward the private-pool limit (`max_private_leads`)."""
-    return [Lead.owner_id == user_id, Lead.stage.in_(WORKING_STAGES)]
+    # the stages written into the SQL (they are ours, not input): a bound list is an "expanding"
+    # parameter, whose statement is re-rendered on every execution, and every claim runs this
+    working = [literal_column(f"'{stage}'") for stage in WORKING_STAGES]
+    return [Lead.owner_id == user_id, Lead.stage.in_(working)]
 
 
 def org_settings(session: Session, org_id: int) -> OrgSettings:

@@ -69,23 +69,30 @@ def claim_next(
 
     Picking and taking are one UPDATE whose WHERE names the best candidate, locked with SKIP
     LOCKED (concurrent agents fan out over the next best leads instead of queueing for one) and
-    checks the private-pool limit; with the agent's lock, the day's count and the timeline event
-    a claim is four statements. Refusals, which are rare, spend more statements saying why."""
+    checks the private-pool limit. On PostgreSQL the same statement counts the day's claim and
+    writes the timeline event, so a claim is the agent's lock and one statement; on SQLite
+    those are two more. Refusals, which are rare, spend more statements saying why."""
     now = now or utcnow()
     settings, pools = _lock_agent(session, actor)
     if pool_id is not None:
         if pool_id not in pools:
             raise NotFound("pool")
         pools = [pool_id]
+    day = _agent_day(actor, settings, now)
+    in_one = session.get_bind().dialect.name == "postgresql"
+    day_cap = (day["day"], settings.daily_claim_cap) if in_one else None
     stmt, params = take_best_params(
-        actor.org_id, actor.user_id, pools, city, now, settings.max_private_leads
+        actor.org_id, actor.user_id, pools, city, now, settings.max_private_leads, day_cap
     )
     lead = session.scalars(stmt, params).one_or_none()
     if lead is None:
         _refuse_full(session, actor, settings)
+        if in_one:
+            _refuse_capped(session, settings, day)
         raise DomainError("pool_empty", "no lead is waiting to be claimed", 404)
-    _count_claim(session, actor, settings, now)
-    append_event(session, lead, actor, "claimed", owner_change(None, lead), now)
+    if not in_one:
+        _count_claim(session, actor, settings, now)
+        append_event(session, lead, actor, "claimed", owner_change(None, lead), now)
     return lead
 
 
@@ -228,7 +235,8 @@ def _lock_agent(session: Session, actor: Actor) -> tuple[OrgSettings, list[int |
     cannot both pass the private-pool limit, and read the org's settings and the pools the
     agent may claim from; one round trip unless the org has pools besides the main one."""
     params = {"user_id": actor.user_id, "org_id": actor.org_id, "team_id": actor.team_id}
-    stored, pooled = session.execute(lock_agent_statement(), params).one()
+    # a plain statement on the session's connection, as the actor's row (crm/auth/service.py)
+    stored, pooled = session.connection().execute(lock_agent_statement(), params).one()
     pools = claimable_pools(session, actor) if pooled else [None]
     return parse_settings(stored), pools
 
@@ -238,11 +246,23 @@ def _count_claim(session: Session, actor: Actor, settings: OrgSettings, now: dat
     claim if it fails)."""
     day, cap = _agent_day(actor, settings, now), settings.daily_claim_cap
     if not increment_capped(session, AgentDay, day, "claims", cap=cap, org_id=actor.org_id):
-        raise DomainError(
-            "daily_claim_cap",
-            f"you have claimed {cap} leads today, the most allowed",
-            details={"daily_claim_cap": cap, "day": day["day"].isoformat()},
-        )
+        raise _capped(settings, day)
+
+
+def _refuse_capped(session: Session, settings: OrgSettings, day: dict[str, Any]) -> None:
+    today = AgentDay.user_id == day["user_id"], AgentDay.day == day["day"]
+    claimed = session.scalar(select(AgentDay.claims).where(*today))
+    if (claimed or 0) >= settings.daily_claim_cap:
+        raise _capped(settings, day)
+
+
+def _capped(settings: OrgSettings, day: dict[str, Any]) -> DomainError:
+    cap = settings.daily_claim_cap
+    return DomainError(
+        "daily_claim_cap",
+        f"you have claimed {cap} leads today, the most allowed",
+        details={"daily_claim_cap": cap, "day": day["day"].isoformat()},
+    )
 
 
 def _refuse_full(session: Session, actor: Actor, settings: OrgSettings) -> None:

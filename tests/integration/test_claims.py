@@ -127,6 +127,8 @@ def test_daily_claim_cap_counts_claims_per_day_in_the_org_time_zone(make):
     refused = refusal(agent, service.claim, leads[2].id, now=late_evening)
     assert (refused.code, refused.status) == ("daily_claim_cap", 422)
     assert refused.details == {"daily_claim_cap": 2, "day": "2026-11-20"}
+    refused_next = refusal(agent, service.claim_next, now=late_evening)
+    assert (refused_next.code, refused_next.details) == (refused.code, refused.details)
     after_midnight = late_evening + timedelta(minutes=20)  # 00:10 on the 21st in Shanghai
     assert as_user(agent, service.claim, leads[2].id, now=after_midnight).owner_id == agent.id
 
