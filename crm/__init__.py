@@ -19,7 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from crm import metrics
     from crm.config import Settings
     from crm.extensions import db, runtime, socketio
-    from crm.http import behind_proxies, register_error_handlers
+    from crm.http import NoSessions, behind_proxies, register_error_handlers
     from crm.logs import redact_personal_data
     from crm.web import init_web
 
@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
+    app.session_interface = NoSessions()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     redact_personal_data()

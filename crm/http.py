@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, current_app, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -177,6 +178,15 @@ def bearer_token() -> str | None:
 def client_ip() -> str | None:
     """The address of whoever sent the request: the browser's behind trusted proxies."""
     return request.remote_addr
+
+
+class NoSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, never opened: we keep who is logged in in our own tokens
+    (crm/auth), so `flask.session` stays an empty, read-only null session, and no request pays
+    for looking for and verifying a cookie nobody reads."""
+
+    def open_session(self, app: Flask, request: Any) -> None:
+        return None
 
 
 def behind_proxies(wsgi_app: Any, hops: int) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 from crm.demo import AMOUNTS, GIVEN, MOBILE_PREFIXES, PURPOSES, SURNAMES
 from crm.demo_world.options import Channel
 from crm.errors import DomainError
-from crm.leads.idcard import _check_character
+from crm.leads.idcard import check_character
 from crm.leads.intake import LeadDraft
 from crm.leads.phone import normalize_phone
 
@@ -75,7 +75,7 @@ def id_number(rng: random.Random, city: str | None, today: date) -> str:
         + born.strftime("%Y%m%d")
         + f"{rng.randrange(1000):03d}"
     )
-    return first17 + _check_character(first17)
+    return first17 + check_character(first17)
 
 
 def name(rng: random.Random) -> str:

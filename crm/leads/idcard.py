@@ -43,7 +43,7 @@ def parse_id_number(raw: str | None, today: datetime.date | None = None) -> IdNu
     if number[0] not in "12345678":
         raise _invalid("ID number does not start with a valid region code", number)
     birth_date = _birth_date(number, today or datetime.date.today())
-    if number[17] != _check_character(number[:17]):
+    if number[17] != check_character(number[:17]):
         raise _invalid("ID number check digit does not match; please look for a typo", number)
     return IdNumberInfo(
         number=number,
@@ -53,7 +53,7 @@ def parse_id_number(raw: str | None, today: datetime.date | None = None) -> IdNu
     )
 
 
-def _check_character(first17: str) -> str:
+def check_character(first17: str) -> str:
     """The 18th character an ID number starting with these 17 digits must end with."""
     total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]

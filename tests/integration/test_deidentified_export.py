@@ -18,14 +18,14 @@ from crm.compliance.deidentify import Tokenizer, age_band
 from crm.compliance.models import AuditEntry
 from crm.db import utcnow
 from crm.extensions import db, runtime
-from crm.leads.idcard import _check_character
+from crm.leads.idcard import check_character
 
 pytestmark = pytest.mark.integration
 
 
 def id_number(region: str, born: str, serial: str) -> str:
     first17 = f"{region}{born}{serial}"
-    return first17 + _check_character(first17)
+    return first17 + check_character(first17)
 
 
 # six men born 1990 in 北京 (one group of 6) and one woman born 1960 in 上海 (a group of 1)
