@@ -24,6 +24,7 @@ from crm.commissions.schemas import (
 from crm.extensions import runtime
 from crm.http import ApiBlueprint, file_response
 from crm.schemas import Page, PageResult
+from workers.runner import JobsUnavailable
 
 bp = ApiBlueprint("commissions", __name__, tag="commissions")
 
@@ -45,6 +46,14 @@ def _job_pending(job_id: str) -> bool:
     return info is not None and info.status in ("queued", "started")
 
 
+def _job_pending_or_unknown(job_id: str) -> bool:
+    # reading a settlement must not fail with the job queue: unknown is taken as still at work
+    try:
+        return _job_pending(job_id)
+    except JobsUnavailable:
+        return True
+
+
 def _statements(session: Session, statements, with_lines: bool):
     names = service.payee_names(session, statements)
     lines = service.lines_of(session, [s.id for s in statements]) if with_lines else {}
@@ -60,8 +69,11 @@ def _statements(session: Session, statements, with_lines: bool):
 
 def _settlement(session: Session, settlement, with_lines: bool = True) -> dict:
     statements = service.statements_of(session, settlement.id)
+    status, error = service.shown_status(settlement, _job_pending_or_unknown)
     return {
         **{c: getattr(settlement, c) for c in SettlementOut.model_fields if hasattr(settlement, c)},
+        "status": status,
+        "error": error,
         "total": service.total_of(statements),
         "statements": _statements(session, statements, with_lines=with_lines),
     }

@@ -82,6 +82,18 @@ def start_settlement(
     return job_id, [s.id for s in settlements]
 
 
+STALLED = "its job stopped before the month was settled; start the settlement again"
+
+
+def shown_status(settlement: Settlement, job_pending: JobPending) -> tuple[str, str | None]:
+    """A settlement's status and error as finance should read them: one left "running" by a job
+    that will never run again reads "failed", which is what it is and how start_settlement
+    treats it, instead of "running" for ever."""
+    if settlement.status == "running" and settlement.job_id and not job_pending(settlement.job_id):
+        return "failed", STALLED
+    return settlement.status, settlement.error
+
+
 def get_settlement(session: Session, settlement_id: int) -> Settlement:
     return get_visible(session, Settlement, settlement_id, "settlement")
 

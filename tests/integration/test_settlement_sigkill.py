@@ -34,7 +34,7 @@ from tests.loan_rows import Due, make_lender, make_loan
 from tests.private_services import own_databases_only
 from tests.rq_worker import kill, start_worker, stop, wait_until, worker_environment
 from tests.services import pg_schema, redis_or_skip
-from workers.runner import JobInfo, RQJobRunner
+from workers.runner import JobInfo, JobsUnavailable, RQJobRunner
 
 pytestmark = pytest.mark.integration
 
@@ -259,6 +259,11 @@ def test_a_month_left_running_by_a_job_that_will_not_run_again_can_be_settled_an
     fetch = runtime.jobs.fetch
     left = None if job is None else JobInfo(dead, hq.id, None, job, 0.5, None, None)
     monkeypatch.setattr(runtime.jobs, "fetch", lambda i: left if i == dead else fetch(i))
+    [listed] = client.get(f"/api/v1/settlements?period={PERIOD}", headers=finance).json["items"]
+    if answer == 202:  # finance reads what happened, not "running" for ever
+        assert (listed["status"], listed["error"]) == ("failed", service.STALLED)
+    else:
+        assert (listed["status"], listed["error"]) == ("running", None)
 
     again = client.post(
         "/api/v1/settlements", json={"period": PERIOD, "org_id": hq.id}, headers=finance
@@ -272,3 +277,20 @@ def test_a_month_left_running_by_a_job_that_will_not_run_again_can_be_settled_an
         assert (settled["status"], settled["job_id"]) == ("draft", job_id)
     else:
         assert again.json["error"]["code"] == "settlement_running"
+
+
+def test_a_running_month_reads_running_while_the_job_queue_cannot_be_asked(
+    client, make, auth, monkeypatch
+):
+    hq = make.org("hq")
+    finance = auth.login("finance", org=hq)
+    with db.unit_of_work(SYSTEM) as session:
+        session.add(Settlement(org_id=hq.id, period=PERIOD, status="running", job_id=uuid4().hex))
+
+    def unreachable(_job_id):
+        raise JobsUnavailable()
+
+    monkeypatch.setattr(runtime.jobs, "fetch", unreachable)
+    listed = client.get(f"/api/v1/settlements?period={PERIOD}", headers=finance)
+    assert listed.status_code == 200
+    assert [s["status"] for s in listed.json["items"]] == ["running"]
