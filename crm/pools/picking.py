@@ -43,14 +43,15 @@ from crm.tenancy import ALL_ORGS
 # a value, or the bound parameter standing for it in a statement built once
 Value = Any
 
-# What claim-next hands back (the lead as LeadOut shows it: `pool` from owner_id, `age` from
-# birth_year); the other columns load if something asks for them.
-SHOWN_WHEN_CLAIMED = (
+# What a claim loads of the lead it took: what its answer shows (LeadOut: `pool` from owner_id,
+# `age` from birth_year) and every column the claim sets, so a session that had the lead loaded
+# holds no stale value of them; the other columns load if something asks for them.
+CLAIMED_COLUMNS = (
     *("id", "org_id", "name_masked", "phone_masked", "id_number_masked", "city", "province"),
     *("carrier", "source", "stage", "score", "owner_id", "amount_wanted", "term_months"),
     *("purpose", "qualifications", "birth_year", "gender", "consent_given_at", "consent_method"),
     *("consent_text_version", "created_at", "last_followup_at", "next_followup_at", "pool_id"),
-    *("claimed_at",),
+    *("claimed_at", "escalated_at", "updated_at"),
 )
 
 
@@ -209,12 +210,12 @@ def _take_count_and_log(main_pool_at: tuple[bool, ...], by_city: bool) -> Select
         .cte("logged")
     )
     claimed = aliased(Lead, taken)
-    # the claim's answer needs a few columns: the driver describes each returned column anew
-    # on every execution, and the encrypted ones would be decoded for nothing
-    shown = [getattr(claimed, key) for key in SHOWN_WHEN_CLAIMED]
+    # only CLAIMED_COLUMNS: the driver describes each returned column anew on every execution,
+    # and the sealed personal data (long ciphertexts) is not needed to answer
+    loaded = [getattr(claimed, key) for key in CLAIMED_COLUMNS]
     return (
         select(claimed)
-        .options(load_only(*shown, raiseload=False))
+        .options(load_only(*loaded, raiseload=False))
         .add_cte(counted, logged)
         # as _take_best: the statement binds the actor's org itself
         .execution_options(populate_existing=True, **ALL_ORGS)

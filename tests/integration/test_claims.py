@@ -10,6 +10,7 @@ from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
 from crm.errors import DomainError
 from crm.extensions import db
+from crm.leads.models import Lead
 from crm.orgs.schemas import OrgSettings
 from crm.pools import service
 
@@ -213,6 +214,25 @@ def test_claim_next_gives_the_best_lead_first_then_pool_empty(client, make, auth
     got = [claim_next(client, headers).json["id"] for _ in range(3)]
     assert got == [high_old.id, high_new.id, low.id]
     assert error(claim_next(client, headers), 404)["code"] == "pool_empty"
+
+
+def test_claim_next_leaves_no_stale_value_in_a_session_that_had_the_lead(make):
+    """A claim's statement loads only some columns; the ones it changes are among them, so code
+    that read the lead earlier in the same unit of work sees it as claimed."""
+    org = make.org()
+    agent = make.user("agent", org=org)
+    lead = make.lead(org=org)
+    with db.unit_of_work(SYSTEM) as session:
+        session.get(Lead, lead.id).escalated_at = T0
+    with db.unit_of_work(SYSTEM) as session:
+        actor = actor_for_user(session, agent.id)
+    with db.unit_of_work(actor) as session:
+        seen = session.get(Lead, lead.id)
+        assert (seen.owner_id, seen.escalated_at) == (None, T0)
+        claimed = service.claim_next(session, actor, now=T0 + timedelta(hours=1))
+        assert claimed is seen
+        assert (seen.owner_id, seen.escalated_at) == (agent.id, None)
+        assert seen.claimed_at == seen.updated_at == T0 + timedelta(hours=1)
 
 
 def test_claim_next_filters_by_city(client, make, auth):
