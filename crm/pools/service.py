@@ -86,9 +86,9 @@ def claim_next(
     )
     lead = session.scalars(stmt, params).one_or_none()
     if lead is None:
+        # why nothing was taken, the same on both databases
         _refuse_full(session, actor, settings)
-        if in_one:
-            _refuse_capped(session, settings, day)
+        _refuse_capped(session, settings, day)
         raise DomainError("pool_empty", "no lead is waiting to be claimed", 404)
     if not in_one:
         _count_claim(session, actor, settings, now)
