@@ -23,6 +23,7 @@ from crm.loans import contracts
 from crm.loans.models import ApplicationDocument, Contract
 from crm.loans.storage import DocumentNotFound, EncryptedStorage
 from tests.loan_helpers import PDF, PNG, apply, make_lender, make_product, post, upload
+from tests.pii_keys import retired_keys_removed
 
 PHONE, ID_NUMBER, NAME = "13812345678", "11010519491231002X", "欧阳娜娜"
 SHEET = "phone,name\n13800001111,张三\n".encode()
@@ -158,13 +159,6 @@ def _restart_with(monkeypatch, keyring_json: str) -> None:
     )
 
 
-def _retired_keys_removed(keyring_json: str) -> str:
-    """The keyring once the operator took every key but the active one out of PII_KEYS."""
-    data = json.loads(keyring_json)
-    data["keys"] = {data["active"]: data["keys"][data["active"]]}
-    return json.dumps(data)
-
-
 def _transaction():
     return db.unit_of_work(SYSTEM)
 
@@ -236,7 +230,7 @@ def test_after_rotation_sheets_and_documents_open_without_the_retired_key(
     assert (first["lead_sheets"], first["documents"], first["documents_missing"]) == (2, 2, 0)
     assert (first["contracts"], first["contracts_missing"]) == (2, 0)
     assert set(again.values()) == {0}
-    _restart_with(monkeypatch, _retired_keys_removed(rotated))
+    _restart_with(monkeypatch, retired_keys_removed(rotated))
     with db.unit_of_work(SYSTEM) as session:
         waiting, before_0015, imported = (
             session.get(Upload, sealed.sheets[name])
@@ -273,7 +267,7 @@ def test_after_rotation_contracts_open_without_the_retired_key_and_match_their_h
 
     assert (first["contracts"], first["contracts_missing"]) == (2, 0)
     assert (again["contracts"], again["contracts_missing"]) == (0, 0)
-    _restart_with(monkeypatch, _retired_keys_removed(rotated))
+    _restart_with(monkeypatch, retired_keys_removed(rotated))
     base = f"/api/v1/applications/{sealed.application_id}"
     pdf_sha256 = {}
     for version, before in sealed.contracts.items():
@@ -305,7 +299,7 @@ def test_a_contract_whose_pdf_is_gone_is_counted_and_its_html_still_moves(
     counts = reencrypt_all(_transaction, runtime.vault, runtime.documents, 100)
 
     assert (counts["contracts"], counts["contracts_missing"]) == (2, 1)
-    _restart_with(monkeypatch, _retired_keys_removed(rotated))
+    _restart_with(monkeypatch, retired_keys_removed(rotated))
     url = f"/api/v1/applications/{sealed.application_id}/contracts/1.html"
     html = client.get(url, headers=sealed.headers)
     assert html.status_code == 200
@@ -350,7 +344,7 @@ def test_rotating_the_keyring_of_the_secrets_file_moves_documents_too(
 
     assert done.exit_code == 0, done.output
     assert "2 lead sheets, 2 documents and 2 contracts under key k2" in done.output
-    _restart_with(monkeypatch, _retired_keys_removed(json.loads(secrets.read_text())["PII_KEYS"]))
+    _restart_with(monkeypatch, retired_keys_removed(json.loads(secrets.read_text())["PII_KEYS"]))
     with db.unit_of_work(SYSTEM) as session:
         for document_id, content in sealed.documents.items():
             key = session.get(ApplicationDocument, document_id).storage_key
