@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from crm.tenancy import apply_org_scope
 
 if TYPE_CHECKING:
     from crm.auth.actor import Actor
+
+log = logging.getLogger(__name__)
 
 # Named constraints keep Alembic's SQLite batch mode and autogenerate deterministic.
 NAMING = {
@@ -66,6 +69,22 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
     """Run `callback` once the unit of work has committed (e.g. enqueue a job that reads the
     rows just written); dropped if it rolls back."""
     session.info.setdefault("after_commit", []).append(callback)
+
+
+def _run_after_commit(callbacks: list[Callable[[], object]]) -> None:
+    """Every callback runs though one before it failed: they are independent of each other
+    (deleting one of a batch's old files, telling one person's console) and what they follow
+    is committed whatever they do. The first failure is raised once all have run, so the
+    request or job still reports it."""
+    failures = []
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception as exc:
+            log.exception("after commit: %r failed", callback)
+            failures.append(exc)
+    if failures:
+        raise failures[0]
 
 
 def after_rollback(session: Session, callback: Callable[[], object]) -> None:
@@ -178,8 +197,7 @@ class Database:
             yield session
             session.commit()
             session.info.pop("after_rollback", None)
-            for callback in session.info.pop("after_commit", []):
-                callback()
+            _run_after_commit(session.info.pop("after_commit", []))
         except DomainError as exc:
             if exc.keep_changes:
                 session.commit()

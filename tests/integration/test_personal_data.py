@@ -21,7 +21,7 @@ from crm.leads.importer import ImportOptions, run_import, store_upload
 from crm.leads.models import Lead, Upload
 from crm.loans import contracts
 from crm.loans.models import ApplicationDocument, Contract
-from crm.loans.storage import DocumentNotFound, EncryptedStorage
+from crm.loans.storage import DocumentNotFound, EncryptedStorage, LocalStorage
 from tests.loan_helpers import PDF, PNG, apply, make_lender, make_product, post, upload
 from tests.pii_keys import retired_keys_removed
 
@@ -287,6 +287,45 @@ def test_after_rotation_contracts_open_without_the_retired_key_and_match_their_h
         assert now[1].pdf_key != rendered.pdf_key and now[2].pdf_key == pending.pdf_key
     with pytest.raises(DocumentNotFound):  # the file under the retired key is gone
         runtime.documents.inner.get(rendered.pdf_key)
+
+
+class RefusesToDelete(LocalStorage):
+    """A document folder where removing one file fails, as on a read-only mount."""
+
+    def __init__(self, root, refused: str) -> None:
+        super().__init__(root)
+        self.refused = refused
+
+    def delete(self, key: str) -> None:
+        if key == self.refused:
+            raise PermissionError(f"cannot remove {key}")
+        super().delete(key)
+
+
+def test_an_old_file_that_cannot_be_deleted_leaves_the_rest_of_its_batch_deleted(
+    app, client, sealed, monkeypatch
+):
+    """A batch's old files are deleted once it commits; one refused delete used to end the
+    loop, leaving the batch's later old files on disk under the key being retired. Now each is
+    tried, and the run stops with the failure, the file it could not remove named in the log."""
+    rotated = PiiKeyring.from_json(app.config["SETTINGS"].pii_keys).rotated_json()
+    _restart_with(monkeypatch, rotated)
+    first, second = sorted(sealed.keys)
+    stuck = RefusesToDelete(runtime.documents.inner.root, sealed.keys[first])
+
+    with pytest.raises(PermissionError):
+        reencrypt_all(
+            _transaction, runtime.vault, EncryptedStorage(stuck, runtime.vault.cipher), 100
+        )
+
+    assert stuck.get(sealed.keys[first])  # left behind: its delete failed
+    with pytest.raises(DocumentNotFound):
+        stuck.get(sealed.keys[second])
+    _restart_with(monkeypatch, retired_keys_removed(rotated))
+    for document_id, content in sealed.documents.items():
+        url = f"/api/v1/applications/{sealed.application_id}/documents/{document_id}"
+        got = client.get(url, headers=sealed.headers)
+        assert got.status_code == 200 and got.data == content
 
 
 def test_a_contract_whose_pdf_is_gone_is_counted_and_its_html_still_moves(
