@@ -370,9 +370,10 @@ PROFILED = [
     ("  actor refresh: user + org row", "crm/auth/service.py", "refresh_actor"),
     ("  claim_next service", "crm/pools/service.py", "claim_next"),
     ("    lock agent, read settings", "crm/pools/service.py", "_lock_agent"),
-    ("    pick + take (UPDATE … RETURNING)", "sqlalchemy/orm/session.py", "scalars"),
-    ("    count the day's claim", "crm/pools/service.py", "_count_claim"),
-    ("  commit: flush the event, COMMIT", "sqlalchemy/orm/session.py", "commit"),
+    # PostgreSQL: one statement takes the lead, counts the day's claim and logs the event
+    ("    take (UPDATE … RETURNING)", "sqlalchemy/orm/session.py", "scalars"),
+    ("    SQLite: count the day's claim", "crm/pools/service.py", "_count_claim"),
+    ("  commit (SQLite: flush the event too)", "sqlalchemy/orm/session.py", "commit"),
     ("  response: schema + JSON", "crm/http.py", "_serialize"),
 ]
 
@@ -449,6 +450,23 @@ def database_split(app: Flask, username: str, claims: int) -> None:
     print(common.table(["statement", "ms per claim"], rows))
 
 
+def by_owned(app: Flask, username: str, bands: int, band: int = 200) -> None:
+    """CPU per claim as one agent's private pool fills, `band` claims at a time from empty:
+    the private-pool limit counts the agent's open leads on every claim. The org's default
+    limit is 200; this bench lifts it so agents never stop, and by the end of a flat-out row
+    each owns hundreds to thousands."""
+    claim, rows = via_http(app, [username])[0], []
+    for first in range(0, bands * band, band):
+        backends = _pool_backends()
+        pg_before, py_before = sum(map(_on_cpu_ns, backends)), time.process_time()
+        _repeat(claim, band)
+        py = (time.process_time() - py_before) * 1000 / band
+        pg = (sum(map(_on_cpu_ns, backends)) - pg_before) / 1e6 / band
+        rows.append([f"{first:,}–{first + band:,}", py, pg, py + pg])
+    print("\nCPU per claim by how many leads the agent owns, one agent through HTTP:")
+    print(common.table(["owned before", "py ms", "pg ms", "all ms"], rows))
+
+
 def _pool_backends() -> list[int]:
     with db.engine.connect() as conn:
         return list(
@@ -512,6 +530,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             profile(app, agent_ids[1], "bench_agent001", args.profile)
             database_split(app, "bench_agent001", args.profile)
             claimed += owned_by(agent_ids[1])
+            if len(agent_ids) > 2:
+                by_owned(app, "bench_agent002", bands=10)
+                claimed += owned_by(agent_ids[2])
         for via, rate in itertools.product(args.via, args.rates):
             common.checkpoint()
             result = run(app, via, org_id, agent_ids, args, rate, url)

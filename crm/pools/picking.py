@@ -108,17 +108,27 @@ def open_to(team_id: Value | None) -> ColumnElement[bool]:
     return or_(Pool.team_id.is_(None), Pool.team_id == team_id)
 
 
-@lru_cache(maxsize=1)
-def lock_agent_statement() -> Select[tuple[Any, bool]]:
+@lru_cache(maxsize=2)
+def lock_agent_statement(generic_plans: bool) -> Select[Any]:
     """Lock the agent's user row and read the org's settings and whether it has pools the
     agent may claim from. Parameters: user_id, org_id, team_id.
 
     PostgreSQL: FOR NO KEY UPDATE, so rows pointing at the user (timeline events) are still
     written freely. SQLite ignores the clause: its write units begin IMMEDIATE (crm/db.py) and
-    so run one at a time already."""
+    so run one at a time already.
+
+    `generic_plans` (PostgreSQL only) also makes the rest of the transaction run its prepared
+    statements with their generic plans, for claim-next's take: its plan is the same whatever
+    its values, but once `leads` has statistics the planner prices the generic plan above a
+    custom one (it cannot tell the agent owns a few leads when the manager owns a third of
+    the table), so it planned the take anew on every claim, a third of PostgreSQL's CPU per
+    claim (docs/benchmarks.md). Set here, it costs no round trip of its own."""
     has_pools = exists().where(Pool.org_id == bindparam("org_id"), open_to(bindparam("team_id")))
+    columns: list[Any] = [Org.settings, has_pools]
+    if generic_plans:
+        columns.append(func.set_config("plan_cache_mode", "force_generic_plan", True))
     return (
-        select(Org.settings, has_pools)
+        select(*columns)
         .join(User, User.org_id == Org.id)
         .where(User.id == bindparam("user_id"))
         .with_for_update(of=User, key_share=True)

@@ -71,15 +71,16 @@ def claim_next(
     LOCKED (concurrent agents fan out over the next best leads instead of queueing for one) and
     checks the private-pool limit. On PostgreSQL the same statement counts the day's claim and
     writes the timeline event, so a claim is the agent's lock and one statement; on SQLite
-    those are two more. Refusals, which are rare, spend more statements saying why."""
+    those are two more. Refusals, which are rare, spend more statements saying why. On
+    PostgreSQL the rest of the caller's transaction runs generic plans (lock_agent_statement)."""
     now = now or utcnow()
-    settings, pools = _lock_agent(session, actor)
+    in_one = session.get_bind().dialect.name == "postgresql"
+    settings, pools = _lock_agent(session, actor, generic_plans=in_one)
     if pool_id is not None:
         if pool_id not in pools:
             raise NotFound("pool")
         pools = [pool_id]
     day = _agent_day(actor, settings, now)
-    in_one = session.get_bind().dialect.name == "postgresql"
     day_cap = (day["day"], settings.daily_claim_cap) if in_one else None
     stmt, params = take_best_params(
         actor.org_id, actor.user_id, pools, city, now, settings.max_private_leads, day_cap
@@ -230,13 +231,17 @@ def move_to_pool(
     return {"moved": moved, "skipped": skipped}
 
 
-def _lock_agent(session: Session, actor: Actor) -> tuple[OrgSettings, list[int | None]]:
+def _lock_agent(
+    session: Session, actor: Actor, generic_plans: bool = False
+) -> tuple[OrgSettings, list[int | None]]:
     """Lock the agent's user row, so one agent's claims run one after another and two at once
     cannot both pass the private-pool limit, and read the org's settings and the pools the
-    agent may claim from; one round trip unless the org has pools besides the main one."""
+    agent may claim from; one round trip unless the org has pools besides the main one.
+    `generic_plans`: see lock_agent_statement."""
     params = {"user_id": actor.user_id, "org_id": actor.org_id, "team_id": actor.team_id}
     # a plain statement on the session's connection, as the actor's row (crm/auth/service.py)
-    stored, pooled = session.connection().execute(lock_agent_statement(), params).one()
+    statement = lock_agent_statement(generic_plans)
+    stored, pooled, *_ = session.connection().execute(statement, params).one()
     pools = claimable_pools(session, actor) if pooled else [None]
     return parse_settings(stored), pools
 
