@@ -58,6 +58,7 @@ def scratch_database(kind: str, pg_url: str = PG_URL) -> Iterator[str]:
     admin = create_engine(pg_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{tag}"'))
+    admin.dispose()  # no idle session of ours meanwhile: benches count the server's sessions
     sep = "&" if "?" in pg_url else "?"
     try:
         url = f"{pg_url}{sep}options=-csearch_path%3D{tag}"
@@ -182,6 +183,47 @@ def backends_cpu_seconds(database_url: str, application_name: str) -> dict[int, 
         except OSError:  # the backend ended meanwhile
             continue
     return used
+
+
+def postgresql_cpu_seconds(database_url: str) -> float:
+    """CPU seconds used so far by the whole PostgreSQL server (same host): the postmaster, its
+    live processes (backends, WAL writer, checkpointer, autovacuum) and the backends that have
+    ended, which the postmaster reaped: a pooled connection and a job's short one alike. Other
+    clients of the server count too (see other_clients)."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            backend = conn.scalar(text("SELECT pg_backend_pid()"))
+            # /proc/<pid>/stat field 4 is the parent's pid: every backend's is the postmaster
+            postmaster = int(
+                Path(f"/proc/{backend}/stat").read_text().rpartition(")")[2].split()[1]
+            )
+    finally:
+        engine.dispose()
+    total = process_cpu_seconds(postmaster, reaped_children=True)
+    for child in Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split():
+        try:
+            total += process_cpu_seconds(int(child))
+        except OSError:  # ended meanwhile: counted with the reaped ones next time
+            continue
+    return total
+
+
+def other_clients(database_url: str, application_name: str) -> int:
+    """Sessions on the server not named `application_name` (this one aside): their work is in
+    postgresql_cpu_seconds too."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    " AND application_name <> :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": application_name},
+            )
+    finally:
+        engine.dispose()
 
 
 def _name_and_cpu(stat: Path, reaped_children: bool = False) -> tuple[str, float]:

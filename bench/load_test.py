@@ -26,6 +26,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -48,6 +49,7 @@ from tests.live_server import SECRET_KEY, add_agents, prepare_database, set_org_
 from tests.topology import running
 
 ACTIONS = ("claim-next", "dial", "hangup", "disposition", "follow-up")
+APPLICATION = "bench_load_test"
 TIMEOUT = 30
 
 
@@ -58,7 +60,9 @@ def main() -> None:
     pii_keys = PiiKeyring.generate_json()
     folder = common.scratch_path("servers")
     usernames = [f"agent{n:03d}" for n in range(args.agents)]
-    with common.scratch_database("postgresql") as url:
+    with common.scratch_database("postgresql") as scratch:
+        # every connection of the run is named, so the server's other clients can be told apart
+        url = f"{scratch}&application_name={APPLICATION}"
         started = time.perf_counter()
         prepare_database(url, pii_keys)
         add_agents(url, pii_keys, usernames)
@@ -86,11 +90,12 @@ def main() -> None:
             print(f"set up in {time.perf_counter() - started:.0f} s; {common.machine_note()}")
             agents = _tokens(url, usernames)
             pids = [pid for web in topology.webs for pid in with_children(web.process.pid)]
-            cpu = server_cpu_seconds(pids)
+            cpu = server_cpu_seconds(pids), common.postgresql_cpu_seconds(url)
             samples = run_clients(_client_process, topology.nginx, agents, args, "agents")
-            cpu = server_cpu_seconds(pids) - cpu
+            cpu = server_cpu_seconds(pids) - cpu[0], common.postgresql_cpu_seconds(url) - cpu[1]
+            others = common.other_clients(url, APPLICATION)
             database = _database_checks(url, samples)
-    _report(samples, database, args, cpu)
+    _report(samples, database, args, Cpu(*cpu, others))
 
 
 def _public_leads(url: str, pii_keys: str, count: int) -> None:
@@ -283,7 +288,17 @@ def _database_checks(url: str, samples: dict) -> dict:
     }
 
 
-def _report(samples: dict, database: dict, args: argparse.Namespace, cpu: float) -> None:
+@dataclass
+class Cpu:
+    """CPU seconds of the run: the web processes', the PostgreSQL server's (all its processes),
+    and how many sessions of other clients the server had at the end (theirs is in it too)."""
+
+    web: float
+    postgresql: float
+    other_clients: int
+
+
+def _report(samples: dict, database: dict, args: argparse.Namespace, cpu: Cpu) -> None:
     cycles = len(samples.get("cycle", []))
     errors = Counter(samples.get("error", []))
     # a call is lost if its console never saw it end, or the database still has it open
@@ -297,9 +312,15 @@ def _report(samples: dict, database: dict, args: argparse.Namespace, cpu: float)
     print(
         f"\nthroughput: {cycles / args.duration:.1f} leads worked/s "
         f"({len(samples.get('call', [])) / args.duration:.1f} calls/s, "
-        f"{sum(len(samples.get(a, [])) for a in ACTIONS) / args.duration:.1f} actions/s); "
-        f"web processes' CPU {cpu:.1f} s = {100 * cpu / args.duration:.0f}% of one core"
+        f"{sum(len(samples.get(a, [])) for a in ACTIONS) / args.duration:.1f} actions/s)"
     )
+    for whose, seconds in (("web processes'", cpu.web), ("PostgreSQL server's", cpu.postgresql)):
+        print(
+            f"{whose} CPU {seconds:.1f} s = {100 * seconds / args.duration:.0f}% of one core, "
+            f"{1000 * seconds / max(cycles, 1):.1f} ms per lead worked"
+        )
+    if cpu.other_clients:
+        print(f"  (the PostgreSQL server also had {cpu.other_clients} other clients' sessions)")
     print(
         f"errors {sum(errors.values())}, double claims {database['double claims']}, "
         f"lost calls {lost} (claims recorded {database['claims recorded']})"
