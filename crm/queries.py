@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Insert, Select, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -124,3 +126,17 @@ def in_period(stmt: Select, column: Any, start: datetime | None, end: datetime |
     if end is not None:
         stmt = stmt.where(column < end)
     return stmt
+
+
+def among(session: Session, column: Any, values: Iterable[Any]) -> Iterator[ColumnElement[bool]]:
+    """`column IN values` as conditions to run a query each. On PostgreSQL one, the values in a
+    single array parameter: a placeholder per value costs more to bind, render and parse than
+    the look-up itself (7 s of a 100,000-loan month's settlement; 12 ms of each 2,000-row
+    batch of a lead import), and a statement takes at most 65,535. On SQLite (no arrays),
+    batches of 5,000."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return
+    for at in range(0, len(values), 5000):
+        yield column.in_(values[at : at + 5000])

@@ -7,13 +7,12 @@ adjustments are kept); an approved or paid settlement is never touched again."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, any_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,7 @@ from crm.errors import DomainError
 from crm.loans.models import Installment, Loan
 from crm.orgs.models import Org
 from crm.pools.ownership import parse_settings
+from crm.queries import among
 
 Progress = Callable[[float], None]
 LINE_COLUMNS = ("org_id", "statement_id", "kind", "loan_id", "base", "rate", "amount", "note")
@@ -186,12 +186,12 @@ def _clawbacks(
         return []
     paid = [
         row
-        for among in _among(session, StatementLine.loan_id, reasons)
+        for condition in among(session, StatementLine.loan_id, reasons)
         for row in session.execute(
             select(StatementLine, Statement)
             .join(Statement, Statement.id == StatementLine.statement_id)
             .where(
-                among,
+                condition,
                 Statement.org_id == org_id,
                 Statement.status.in_(CLOSED),
                 StatementLine.kind.in_(FEES),
@@ -260,10 +260,10 @@ def _clawback_reasons(
 
 def _installments_due(session: Session, loan_ids: list[int], latest_due: date) -> Iterator[Row]:
     """(loan id, due date, paid at) of the installments of `loan_ids` due by `latest_due`."""
-    for among in _among(session, Installment.loan_id, loan_ids):
+    for condition in among(session, Installment.loan_id, loan_ids):
         yield from session.execute(
             select(Installment.loan_id, Installment.due_date, Installment.paid_at).where(
-                among, Installment.due_date <= latest_due
+                condition, Installment.due_date <= latest_due
             )
         )
 
@@ -279,22 +279,9 @@ def _taken(session: Session, keys: list[str]) -> set[str]:
     column = StatementLine.dedupe_key
     return {
         key
-        for among in _among(session, column, keys)
-        for key in session.scalars(select(column).where(among))
+        for condition in among(session, column, keys)
+        for key in session.scalars(select(column).where(condition))
     }
-
-
-def _among(session: Session, column: Any, values: Iterable[Any]) -> Iterator[ColumnElement[bool]]:
-    """`column IN values` as conditions to run a query each. On PostgreSQL one, the values in a
-    single array parameter: a placeholder per value costs more to render and parse than the
-    look-up itself (7 s of a 100,000-loan month), and a statement takes at most 65,535. On
-    SQLite (no arrays), batches of 5,000."""
-    values = list(values)
-    if _on_postgresql(session):
-        yield column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-        return
-    for at in range(0, len(values), 5000):
-        yield column.in_(values[at : at + 5000])
 
 
 def _on_postgresql(session: Session) -> bool:

@@ -26,7 +26,7 @@ from crm.leads.models import Lead, Upload
 from crm.leads.service import ensure_sources
 from crm.leads.sheet import SheetRow, read_sheet
 from crm.pools.service import own_pool
-from crm.queries import get_visible
+from crm.queries import among, get_visible
 from crm.scoring.service import insert_scored_leads
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -196,11 +196,14 @@ def _drop_stored(
     # PostgreSQL walked an org_id-first index over every row imported so far, once per batch.
     # The other orgs' matches are the scoring's cross-org duplicates factor: one lookup serves both.
     leads = Lead.__table__
-    matches = session.execute(
-        select(leads.c.phone_bidx, leads.c.id, leads.c.org_id).where(
-            leads.c.phone_bidx.in_([c["phone_bidx"] for _, c in prepared])
+    phones = [c["phone_bidx"] for _, c in prepared]
+    matches = [
+        row
+        for condition in among(session, leads.c.phone_bidx, phones)
+        for row in session.execute(
+            select(leads.c.phone_bidx, leads.c.id, leads.c.org_id).where(condition)
         )
-    )
+    ]
     stored: dict[str, int] = {}
     holders: defaultdict[str, set[int]] = defaultdict(set)
     for bidx, lead_id, owner_org in matches:

@@ -130,9 +130,13 @@ def _range_facts(prefix: str) -> _Facts | None:
     ~38k of the ~330k that phonenumbers knows) and most of a nationwide sheet's.
     """
     number = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix + "0000"))
-    if not phonenumbers.is_valid_number(number):
+    # +86 is one region's code, so is_valid_number is exactly "has a type": the type is matched
+    # once here and handed on, instead of again by is_valid_number, the geocoder and the
+    # carrier lookup (its patterns were most of an import's phone work)
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
         return None
-    facts = _facts(number)
+    facts = _facts(number, kind)
     return _SHARED_FACTS.setdefault(facts, facts)
 
 
@@ -147,20 +151,28 @@ def _any_number(compact: str, text: str) -> PhoneInfo:
     return PhoneInfo(
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         phonenumbers.national_significant_number(number),
-        *_facts(number),
+        *_facts(number, phonenumbers.number_type(number)),
     )
 
 
-def _facts(number: phonenumbers.PhoneNumber) -> _Facts:
-    # phonenumbers cannot tell NANP landlines from mobiles (FIXED_LINE_OR_MOBILE); like its
-    # carrier module, count them as mobile rather than rule them out.
-    is_mobile = phonenumbers.number_type(number) in (
-        PhoneNumberType.MOBILE,
-        PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    )
-    province, city = _split_description(phonenumbers.geocoder.description_for_number(number, _LANG))
-    carrier = phonenumbers.carrier.name_for_number(number, _LANG) or None
-    return is_mobile, province, city, carrier
+# phonenumbers cannot tell NANP landlines from mobiles (FIXED_LINE_OR_MOBILE); like its carrier
+# module, count them as mobile rather than rule them out.
+_MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+# the types phonenumbers' carrier module names a carrier for
+_CARRIED = _MOBILE | {PhoneNumberType.PAGER}
+
+
+def _facts(number: phonenumbers.PhoneNumber, kind: int) -> _Facts:
+    """What the geocoder and the carrier module say of a valid number of type `kind`, asked as
+    their description_for_number and name_for_number ask once they have the type."""
+    if phonenumbers.is_number_type_geographical(kind, number.country_code):
+        description = phonenumbers.geocoder.description_for_valid_number(number, _LANG)
+    else:
+        description = phonenumbers.geocoder.country_name_for_number(number, _LANG)
+    province, city = _split_description(description)
+    carried = kind in _CARRIED
+    carrier = phonenumbers.carrier.name_for_valid_number(number, _LANG) if carried else None
+    return kind in _MOBILE, province, city, carrier or None
 
 
 def _split_description(description: str) -> tuple[str | None, str | None]:
