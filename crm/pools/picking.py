@@ -25,7 +25,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    literal_column,
     or_,
     select,
     union_all,
@@ -82,10 +81,7 @@ def best_candidate(
             # pool_id is constant here, but PostgreSQL only knows that from `=`, not `IS NULL`:
             # naming it keeps the main pool's ORDER BY a prefix match of the index
             .order_by(Lead.pool_id, Lead.score.desc(), Lead.created_at)
-            # written into the SQL, not bound: the take runs on its generic plan (see
-            # lock_agent_statement), which for `LIMIT $n` would be a plan for a tenth of the
-            # pool (a hash of all the agent's cooldowns) instead of the one-row index walk
-            .limit(literal_column("1"))
+            .limit(1)
             .with_for_update(skip_locked=True)
         )
         picks.append(pick.where(Lead.city == city) if city is not None else pick)
@@ -93,11 +89,7 @@ def best_candidate(
         return picks[0].with_only_columns(Lead.id)
     # PostgreSQL refuses FOR UPDATE in a UNION branch, not in a subquery inside one
     best = union_all(*(select(pick.subquery()) for pick in picks)).subquery()
-    return (
-        select(best.c.id)
-        .order_by(best.c.score.desc(), best.c.created_at)
-        .limit(literal_column("1"))
-    )
+    return select(best.c.id).order_by(best.c.score.desc(), best.c.created_at).limit(1)
 
 
 def unowned_in(org_id: Value, pool_id: Value | None) -> list[ColumnElement[bool]]:
