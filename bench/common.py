@@ -167,15 +167,11 @@ def backends_cpu_seconds(database_url: str, application_name: str) -> dict[int, 
     """CPU seconds used so far by each PostgreSQL backend (same host) of the connections named
     `application_name`: a workload's own share of the database, without the WAL writer's, the
     checkpointer's, autovacuum's or other sessions' work (the machine's other users included)."""
-    engine = create_engine(database_url)  # a connection of its own, not named like the workload
-    try:
-        with engine.connect() as conn:
-            pids = conn.scalars(
-                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
-                {"name": application_name},
-            ).all()
-    finally:
-        engine.dispose()
+    with _own_connection(database_url) as conn:  # not named like the workload
+        pids = conn.scalars(
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": application_name},
+        ).all()
     used = {}
     for pid in pids:
         try:
@@ -190,16 +186,10 @@ def postgresql_cpu_seconds(database_url: str) -> float:
     live processes (backends, WAL writer, checkpointer, autovacuum) and the backends that have
     ended, which the postmaster reaped: a pooled connection and a job's short one alike. Other
     clients of the server count too (see other_clients)."""
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            backend = conn.scalar(text("SELECT pg_backend_pid()"))
-            # /proc/<pid>/stat field 4 is the parent's pid: every backend's is the postmaster
-            postmaster = int(
-                Path(f"/proc/{backend}/stat").read_text().rpartition(")")[2].split()[1]
-            )
-    finally:
-        engine.dispose()
+    with _own_connection(database_url) as conn:
+        backend = conn.scalar(text("SELECT pg_backend_pid()"))
+        # /proc/<pid>/stat field 4 is the parent's pid: every backend's is the postmaster
+        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rpartition(")")[2].split()[1])
     total = process_cpu_seconds(postmaster, reaped_children=True)
     for child in Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split():
         try:
@@ -212,16 +202,23 @@ def postgresql_cpu_seconds(database_url: str) -> float:
 def other_clients(database_url: str, application_name: str) -> int:
     """Sessions on the server not named `application_name` (this one aside): their work is in
     postgresql_cpu_seconds too."""
+    with _own_connection(database_url) as conn:
+        return conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                " AND application_name <> :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": application_name},
+        )
+
+
+@contextmanager
+def _own_connection(database_url: str) -> Iterator[Connection]:
+    """A connection of its own, closed with its engine after: none left idle to be counted."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
-            return conn.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                    " AND application_name <> :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": application_name},
-            )
+            yield conn
     finally:
         engine.dispose()
 

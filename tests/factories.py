@@ -6,7 +6,7 @@ import itertools
 from functools import cached_property
 
 from crm.auth.actor import SYSTEM
-from crm.db import utcnow
+from crm.db import Database, utcnow
 from crm.extensions import db, runtime
 from crm.leads.intake import LeadDraft, lead_columns
 from crm.leads.models import Lead
@@ -18,6 +18,10 @@ _seq = itertools.count(1)
 
 class Factory:
     PASSWORD = "correct-horse-battery"
+
+    def __init__(self, database: Database | None = None) -> None:
+        # tests that commit for real (several connections at once) pass their own database
+        self.database = database
 
     @cached_property
     def _password_hash(self) -> str:
@@ -57,8 +61,7 @@ class Factory:
             columns["owner_id"] = owner.id
         return self._save(Lead(**columns))
 
-    @staticmethod
-    def _save(obj):
-        with db.unit_of_work(SYSTEM) as session:
+    def _save(self, obj):
+        with (self.database or db).unit_of_work(SYSTEM) as session:
             session.add(obj)
         return obj

@@ -36,8 +36,8 @@ from crm.loans.models import Application, ApplicationDocument, Contract
 from crm.loans.products import create_lender, create_product
 from crm.loans.schemas import NewApplication, NewLender, NewProduct
 from crm.loans.storage import DocumentStorage, EncryptedStorage, LocalStorage
-from crm.orgs.models import Org, User
-from crm.orgs.schemas import OrgSettings
+from crm.orgs.models import Org
+from tests.factories import Factory
 from tests.loan_helpers import PNG, product_body
 from tests.pii_keys import retired_keys_removed
 
@@ -176,25 +176,11 @@ class World:
             self.application_id, self.document_id = application.id, document.id
 
     def _org_with_agent(self) -> Actor:
+        make = Factory(self.db)
+        org = make.org()
+        self.org_id = org.id
+        agent = make.user("agent", org=org)
         with self.db.unit_of_work(SYSTEM) as session:
-            org = Org(
-                name=f"rotation-{random.getrandbits(32)}",
-                kind="hq",
-                cities=["北京"],
-                settings=OrgSettings().model_dump(),
-            )
-            session.add(org)
-            session.flush()
-            self.org_id = org.id
-            agent = User(
-                org_id=org.id,
-                username=f"rotation{org.id}",
-                display_name="agent",
-                password_hash="-",
-                role="agent",
-            )
-            session.add(agent)
-            session.flush()
             return actor_for_user(session, agent.id)
 
     def add_contract(self) -> tuple[Contract, bytes]:
