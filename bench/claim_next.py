@@ -367,9 +367,9 @@ def explain_candidate_query(agent_id: int, clock: SqlClock) -> int:
 PROFILED = [
     ("whole request (Flask test client)", "flask/testing.py", "open"),
     ("  token: JWT decode", "crm/auth/tokens.py", "decode_access_token"),
-    ("  actor refresh: user + org row", "crm/auth/service.py", "refresh_actor"),
+    # through HTTP the lock is the actor's refresh too (one statement); the service locks itself
+    ("  lock agent: actor, settings", "crm/pools/service.py", "lock_claimer"),
     ("  claim_next service", "crm/pools/service.py", "claim_next"),
-    ("    lock agent, read settings", "crm/pools/service.py", "_lock_agent"),
     # PostgreSQL: one statement takes the lead, counts the day's claim and logs the event
     ("    take (UPDATE … RETURNING)", "sqlalchemy/orm/session.py", "scalars"),
     ("    SQLite: count the day's claim", "crm/pools/service.py", "_count_claim"),

@@ -6,23 +6,32 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, wraps
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.auth import service as auth_service
+from crm.auth.actor import Actor
 from crm.compliance import audit
 from crm.errors import DomainError, NotFound
 from crm.extensions import db
 from crm.schemas import BIGINT_MAX
 
 log = logging.getLogger(__name__)
+
+
+class LockedActor(Protocol):
+    """What an endpoint's `locks_actor` returns: at least the actor as their row says now."""
+
+    @property
+    def actor(self) -> Actor: ...
 
 
 @dataclass
@@ -43,6 +52,7 @@ class Operation:
     permission: str | None
     public: bool
     readonly: bool
+    locks_actor: Callable[[Session, Actor], LockedActor] | None
 
     @cached_property
     def response_adapter(self) -> TypeAdapter[Any] | None:
@@ -70,8 +80,13 @@ class ApiBlueprint(Blueprint):
         permission: str | None = None,
         public: bool = False,
         readonly: bool | None = None,
+        locks_actor: Callable[[Session, Actor], LockedActor] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register a route whose handler gets (session, actor, body?, query?, **url args)."""
+        """Register a route whose handler gets (session, actor, body?, query?, **url args).
+
+        `locks_actor` reads the caller's row locked, and more of what the endpoint needs, in
+        the statement that would otherwise only refresh the actor; the handler gets its result
+        as `locked` (claims: crm/pools/service.lock_claimer)."""
 
         def decorator(handler: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
@@ -90,6 +105,7 @@ class ApiBlueprint(Blueprint):
                 public=public,
                 # GETs read only, unless the endpoint says it writes (SQLite locking, crm/db.py)
                 readonly=method == "GET" if readonly is None else readonly,
+                locks_actor=locks_actor,
             )
             self.operations.append(op)
 
@@ -116,15 +132,27 @@ def _dispatch(op: Operation, handler: Callable[..., Any], url_args: dict[str, An
         audit.accessed_via(access_method()),
         db.unit_of_work(actor, readonly=op.readonly) as session,
     ):
+        locked: dict[str, LockedActor] = {}
         if actor.user_id is not None:
-            actor = auth_service.refresh_actor(session, actor)
+            actor, locked = _current_actor(op, session, actor)
         if op.permission:
             actor.require(op.permission)
-        result = handler(session=session, actor=actor, **url_args, **validated_input())
+        result = handler(session=session, actor=actor, **url_args, **validated_input(), **locked)
         if isinstance(result, current_app.response_class):
             return result
         payload = _serialize(op.response_adapter, result)
     return jsonify(payload), op.status
+
+
+def _current_actor(
+    op: Operation, session: Session, provisional: Actor
+) -> tuple[Actor, dict[str, LockedActor]]:
+    """The caller as their row says now (role, team, active), the session scoped to them; an
+    endpoint that locks the row also gets what its lock read, as `locked`."""
+    if op.locks_actor is None:
+        return auth_service.refresh_actor(session, provisional), {}
+    locked = op.locks_actor(session, provisional)
+    return auth_service.act_as(session, locked.actor), {"locked": locked}
 
 
 def _read_input(op: Operation) -> Callable[[], dict[str, Any]]:

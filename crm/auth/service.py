@@ -6,8 +6,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -151,7 +152,11 @@ def actor_from_token(
 
 def refresh_actor(session: Session, provisional: Actor) -> Actor:
     """Role, team and active flag come from the database, so a change takes effect at once."""
-    actor = actor_for_user(session, provisional.user_id, provisional.ip)
+    return act_as(session, actor_for_user(session, provisional.user_id, provisional.ip))
+
+
+def act_as(session: Session, actor: Actor) -> Actor:
+    """Scope the session's queries to what `actor` may see (crm/tenancy.py)."""
     session.info["actor"] = actor
     return actor
 
@@ -161,6 +166,16 @@ def actor_for_user(session: Session, user_id: int, ip: str | None = None) -> Act
     # on the session's connection: a plain statement skips the ORM's per-statement work (half
     # the statement's Python), and it reads no tenant rows for the org scope to filter
     row = session.connection().execute(_actor_row(), {"user_id": user_id}).one_or_none()
+    return actor_from_row(user_id, row, ip)
+
+
+# What an Actor is made of; a statement that also locks or reads more of the user's row selects
+# these among its columns and passes the row to actor_from_row (crm/pools/picking.py).
+ACTOR_COLUMNS = (User.org_id, User.role, User.team_id, User.active, Org.kind)
+
+
+def actor_from_row(user_id: int, row: Row[Any] | None, ip: str | None) -> Actor:
+    """The Actor for a row of ACTOR_COLUMNS (None: no such user); 401 for a deactivated one."""
     if row is None or not row.active:
         raise DomainError("invalid_token", "this account is no longer active", 401)
     return Actor(
@@ -177,7 +192,7 @@ def actor_for_user(session: Session, user_id: int, ip: str | None = None) -> Act
 def _actor_row() -> Select:
     # every request asks: columns, not the User entity, and the statement built once
     return (
-        select(User.org_id, User.role, User.team_id, User.active, Org.kind)
+        select(*ACTOR_COLUMNS)
         .join(Org, Org.id == User.org_id)
         .where(User.id == bindparam("user_id"))
         .execution_options(**ALL_ORGS)

@@ -13,19 +13,30 @@ from crm.pools.schemas import ClaimNext, CreatePool, MoveResult, MoveToPool, Poo
 bp = ApiBlueprint("pools", __name__, tag="pools")
 
 
-@bp.endpoint("/leads/<int:lead_id>/claim", "POST", response=LeadOut, permission="leads:claim")
-def claim(session: Session, actor: Actor, lead_id: int):
+@bp.endpoint(
+    "/leads/<int:lead_id>/claim",
+    "POST",
+    response=LeadOut,
+    permission="leads:claim",
+    locks_actor=service.lock_claimer,
+)
+def claim(session: Session, actor: Actor, lead_id: int, locked: service.Claimer):
     """Claim a public-pool lead; 409 already_owned, 422 private_pool_full / reclaim_cooldown /
     daily_claim_cap."""
-    return service.claim(session, actor, lead_id)
+    return service.claim(session, actor, lead_id, locked=locked)
 
 
 @bp.endpoint(
-    "/leads/claim-next", "POST", body=ClaimNext, response=LeadOut, permission="leads:claim"
+    "/leads/claim-next",
+    "POST",
+    body=ClaimNext,
+    response=LeadOut,
+    permission="leads:claim",
+    locks_actor=service.lock_claimer,
 )
-def claim_next(session: Session, actor: Actor, body: ClaimNext):
+def claim_next(session: Session, actor: Actor, body: ClaimNext, locked: service.Claimer):
     """Claim the best waiting lead (highest score, then oldest); 404 pool_empty."""
-    return service.claim_next(session, actor, city=body.city, pool_id=body.pool_id)
+    return service.claim_next(session, actor, city=body.city, pool_id=body.pool_id, locked=locked)
 
 
 @bp.endpoint(

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import aliased, load_only
 
+from crm.auth.service import ACTOR_COLUMNS
 from crm.db import UTCDateTime
 from crm.leads.models import Lead, LeadEvent
 from crm.orgs.models import Org, User
@@ -110,8 +111,9 @@ def open_to(team_id: Value | None) -> ColumnElement[bool]:
 
 @lru_cache(maxsize=2)
 def lock_agent_statement(generic_plans: bool) -> Select[Any]:
-    """Lock the agent's user row and read the org's settings and whether it has pools the
-    agent may claim from. Parameters: user_id, org_id, team_id.
+    """Lock the agent's user row and read who they are now (ACTOR_COLUMNS), their org's
+    settings and whether it has pools besides the main one they may claim from. Parameter:
+    user_id.
 
     PostgreSQL: FOR NO KEY UPDATE, so rows pointing at the user (timeline events) are still
     written freely. SQLite ignores the clause: its write units begin IMMEDIATE (crm/db.py) and
@@ -123,13 +125,13 @@ def lock_agent_statement(generic_plans: bool) -> Select[Any]:
     custom one (it cannot tell the agent owns a few leads when the manager owns a third of
     the table), so it planned the take anew on every claim, a third of PostgreSQL's CPU per
     claim (docs/benchmarks.md). Set here, it costs no round trip of its own."""
-    has_pools = exists().where(Pool.org_id == bindparam("org_id"), open_to(bindparam("team_id")))
-    columns: list[Any] = [Org.settings, has_pools]
+    has_pools = exists().where(Pool.org_id == User.org_id, open_to(User.team_id))
+    columns: list[Any] = [*ACTOR_COLUMNS, Org.settings, has_pools.label("has_pools")]
     if generic_plans:
         columns.append(func.set_config("plan_cache_mode", "force_generic_plan", True))
     return (
         select(*columns)
-        .join(User, User.org_id == Org.id)
+        .join(Org, Org.id == User.org_id)
         .where(User.id == bindparam("user_id"))
         .with_for_update(of=User, key_share=True)
         # names the org itself (the agent's row and its org): see take_best

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
@@ -280,6 +282,58 @@ def test_team_pools_are_claimed_by_their_team_and_city_pools_by_everyone(client,
     assert claim_next(client, outsider_headers).json["id"] == city_lead.id
     assert error(claim_next(client, outsider_headers), 404)["code"] == "pool_empty"
     assert claim_next(client, member_headers).json["id"] == team_lead.id
+
+
+def test_claims_act_on_the_agents_team_role_and_account_as_an_admin_left_them(client, make, auth):
+    """A claim reads the agent's row once, locked, instead of refreshing the actor first as
+    other endpoints do: an admin's change still counts from the agent's next claim, whatever
+    their access token says."""
+    org = make.org()
+    team = make.team(org=org)
+    agent = make.user("agent", org=org)
+    admin = auth.login("admin", org=org)
+    team_pool = client.post(
+        "/api/v1/pools", json={"name": "一组池", "team_id": team.id}, headers=admin
+    ).json["id"]
+    first, second, third = (make.lead(org=org, pool_id=team_pool, score=s) for s in (90, 80, 70))
+    headers = auth.headers_for(agent.username)  # issued before every change below
+
+    def change(**fields):
+        response = client.patch(f"/api/v1/users/{agent.id}", json=fields, headers=admin)
+        assert response.status_code == 200, response.json
+
+    assert error(claim(client, headers, first.id), 404)["code"] == "not_found"
+    assert error(claim_next(client, headers), 404)["code"] == "pool_empty"
+    change(team_id=team.id)
+    assert claim(client, headers, first.id).json["owner_id"] == agent.id
+    assert claim_next(client, headers).json["id"] == second.id
+    change(role="reviewer")
+    assert error(claim_next(client, headers), 403)["code"] == "forbidden"
+    change(role="agent", active=False)
+    assert error(claim(client, headers, third.id), 401)["code"] == "invalid_token"
+    assert error(claim_next(client, headers), 401)["code"] == "invalid_token"
+    with db.unit_of_work(SYSTEM) as session:
+        assert session.get(Lead, third.id).owner_id is None
+
+
+def test_a_claim_reads_the_agents_row_in_one_statement(client, make, auth):
+    """The lock and the actor's refresh are one round trip (a tenth of a claim's CPU)."""
+    org = make.org()
+    agent = make.user("agent", org=org)
+    make.lead(org=org)
+    headers = auth.headers_for(agent.username)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert claim_next(client, headers).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    reading_users = [s for s in statements if re.search(r"\b(FROM|JOIN) users\b", s)]
+    assert len(reading_users) == 1, reading_users
 
 
 def test_claim_next_takes_the_best_lead_over_every_allowed_pool(client, make, auth):
