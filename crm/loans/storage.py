@@ -7,6 +7,8 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +22,7 @@ EXTENSION = re.compile(r"\.[a-z0-9]{1,8}")
 TOKEN_BYTES = 16  # 128 random bits: a key cannot be guessed from its org and application ids
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+TEMPORARY = ".tmp-"  # a file being written; no key can name it (SEGMENT)
 
 
 class StorageError(Exception):
@@ -56,6 +59,15 @@ class DocumentStorage(Protocol):
         """Remove the document under `key`; a missing key is not an error."""
         ...
 
+    def keys(self, older_than: datetime) -> Iterator[str]:
+        """The key of every document stored before `older_than` (to find those no row names)."""
+        ...
+
+    def remove_abandoned(self, older_than: datetime) -> int:
+        """Remove what a store interrupted before `older_than` left (a crashed `put`'s
+        temporary file); how many."""
+        ...
+
 
 def storage_key(org_id: int, application_id: int, extension: str) -> str:
     """A fresh, unguessable key for one document of an application: "org-3/app-17/3f2a….pdf"."""
@@ -67,6 +79,14 @@ def storage_key(org_id: int, application_id: int, extension: str) -> str:
     return f"org-{org_id}/app-{application_id}/{secrets.token_hex(TOKEN_BYTES)}{extension}"
 
 
+_GIVEN_KEY = re.compile(rf"org-\d+/app-\d+/[0-9a-f]{{{2 * TOKEN_BYTES}}}{EXTENSION.pattern}")
+
+
+def is_storage_key(key: str) -> bool:
+    """Whether `key` has the shape storage_key() gives: what the store itself named."""
+    return _GIVEN_KEY.fullmatch(key) is not None
+
+
 class LocalStorage:
     """Documents as files under `root` (the app passes instance_path / "documents")."""
 
@@ -76,7 +96,7 @@ class LocalStorage:
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         self._make_dirs(path.parent)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0o600
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY)  # created 0o600
         try:
             with os.fdopen(fd, "wb") as file:
                 file.write(data)
@@ -106,10 +126,36 @@ class LocalStorage:
             path.unlink()
             _fsync_dir(path.parent)
 
+    def keys(self, older_than: datetime) -> Iterator[str]:
+        for path in self._files_before(older_than):
+            key = path.relative_to(self.root).as_posix()
+            if _is_key(key):  # not a temporary file, nor anything else put in the folder
+                yield key
+
+    def remove_abandoned(self, older_than: datetime) -> int:
+        removed = 0
+        for path in self._files_before(older_than):
+            if path.name.startswith(TEMPORARY):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def _files_before(self, moment: datetime) -> Iterator[Path]:
+        cutoff = moment.timestamp()
+        for folder, _, names in os.walk(self.root):
+            for name in names:
+                path = Path(folder, name)
+                try:
+                    written = path.stat().st_mtime
+                except FileNotFoundError:  # deleted since the folder was read
+                    continue
+                if written < cutoff:
+                    yield path
+
     def _path(self, key: str) -> Path:
         if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH:
             raise InvalidKey("a storage key is a non-empty string of at most 512 characters")
-        if not all(SEGMENT.fullmatch(segment) for segment in key.split("/")):
+        if not _is_key(key):
             raise InvalidKey(f"invalid storage key {key!r}")
         root = self.root.resolve()
         path = root.joinpath(*key.split("/"))
@@ -127,6 +173,10 @@ class LocalStorage:
             current = current / part
             with contextlib.suppress(FileExistsError):
                 current.mkdir(mode=DIR_MODE)
+
+
+def _is_key(key: str) -> bool:
+    return all(SEGMENT.fullmatch(segment) for segment in key.split("/"))
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -159,6 +209,12 @@ class EncryptedStorage:
 
     def delete(self, key: str) -> None:
         self.inner.delete(key)
+
+    def keys(self, older_than: datetime) -> Iterator[str]:
+        return self.inner.keys(older_than)
+
+    def remove_abandoned(self, older_than: datetime) -> int:
+        return self.inner.remove_abandoned(older_than)
 
     def reseal(self, key: str, new_key: str) -> bool:
         """Store the document under `key` again under `new_key`, sealed with the active key,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
+from datetime import timedelta
+from pathlib import PurePosixPath
 from types import SimpleNamespace
 
 import pytest
@@ -15,13 +17,15 @@ from crm.auth.service import actor_for_user
 from crm.compliance.crypto import PiiCipher, PiiKeyring
 from crm.compliance.pii import PiiVault
 from crm.compliance.rotation import reencrypt_all, reencrypt_batch
+from crm.db import utcnow
 from crm.extensions import db, runtime
 from crm.leads import uploads
 from crm.leads.importer import ImportOptions, run_import, store_upload
 from crm.leads.models import Lead, Upload
 from crm.loans import contracts
 from crm.loans.models import ApplicationDocument, Contract
-from crm.loans.storage import DocumentNotFound, EncryptedStorage, LocalStorage
+from crm.loans.orphan_files import remove_orphan_files
+from crm.loans.storage import DocumentNotFound, EncryptedStorage, LocalStorage, storage_key
 from tests.loan_helpers import PDF, PNG, apply, make_lender, make_product, post, upload
 from tests.pii_keys import retired_keys_removed
 
@@ -326,6 +330,49 @@ def test_an_old_file_that_cannot_be_deleted_leaves_the_rest_of_its_batch_deleted
         url = f"/api/v1/applications/{sealed.application_id}/documents/{document_id}"
         got = client.get(url, headers=sealed.headers)
         assert got.status_code == 200 and got.data == content
+
+
+def test_files_no_row_names_are_removed_by_the_daily_job_once_a_day_old(
+    app, client, sealed, monkeypatch
+):
+    """What a failed delete or a crash between storing a file and committing its row leaves:
+    personal data nothing reads or deletes. The retention job removes such files once a day
+    old, and what an interrupted store left, never a file a row names."""
+    _restart_with(monkeypatch, PiiKeyring.from_json(app.config["SETTINGS"].pii_keys).rotated_json())
+    first = sorted(sealed.keys)[0]
+    stuck = RefusesToDelete(runtime.documents.inner.root, sealed.keys[first])
+    with pytest.raises(PermissionError):  # the old copy of the first document stays
+        reencrypt_all(
+            _transaction, runtime.vault, EncryptedStorage(stuck, runtime.vault.cipher), 100
+        )
+    crashed = storage_key(1, sealed.application_id, ".png")  # stored, its row never committed
+    runtime.documents.put(crashed, PNG)
+    interrupted = runtime.documents.root / PurePosixPath(crashed).parent / ".tmp-k3j2h1"
+    interrupted.write_bytes(b"half a file")
+    orphans = [sealed.keys[first], crashed]
+
+    young = remove_orphan_files(_reading, runtime.documents, utcnow())
+    assert young == {"orphan_files_removed": 0, "abandoned_files_removed": 0}
+    assert all(runtime.documents.inner.get(key) for key in orphans) and interrupted.exists()
+
+    later = remove_orphan_files(_reading, runtime.documents, utcnow() + timedelta(days=2))
+    # earlier tests' rolled-back rows left files in the same folder: at least ours went
+    assert later["orphan_files_removed"] >= 2 and later["abandoned_files_removed"] >= 1
+    for key in orphans:
+        with pytest.raises(DocumentNotFound):
+            runtime.documents.inner.get(key)
+    assert not interrupted.exists()
+    base = f"/api/v1/applications/{sealed.application_id}"
+    for document_id, content in sealed.documents.items():
+        got = client.get(f"{base}/documents/{document_id}", headers=sealed.headers)
+        assert got.status_code == 200 and got.data == content
+    pdf = client.get(f"{base}/contracts/1.pdf", headers=sealed.headers)
+    assert pdf.status_code == 200
+    assert hashlib.sha256(pdf.data).hexdigest() == sealed.contracts[1].pdf
+
+
+def _reading():
+    return db.unit_of_work(SYSTEM, readonly=True)
 
 
 def test_a_contract_whose_pdf_is_gone_is_counted_and_its_html_still_moves(

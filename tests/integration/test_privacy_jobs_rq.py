@@ -157,6 +157,8 @@ def test_a_worker_runs_retention_on_expired_leads_only(world):
         "deidentified": 1,
         "reminders_pruned": 0,
         "uploads_purged": 0,
+        "orphan_files_removed": 0,
+        "abandoned_files_removed": 0,
     }
     with Session(world.engine) as session:
         rows = session.execute(select(Lead.id, Lead.name_enc).where(Lead.org_id == org_id))

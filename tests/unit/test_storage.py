@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePath
 
 import pytest
 
@@ -16,6 +18,7 @@ from crm.loans.storage import (
     InvalidKey,
     LocalStorage,
     StorageError,
+    is_storage_key,
     storage_key,
 )
 
@@ -157,3 +160,28 @@ def test_reseal_writes_the_document_anew_under_the_active_key_and_leaves_the_old
     # already under the active key: nothing is written
     assert not store.reseal("org-1/app-1/b.jpg", "org-1/app-1/c.jpg")
     assert not (tmp_path / "org-1/app-1/c.jpg").exists()
+
+
+def test_keys_lists_what_was_stored_before_a_moment_and_no_temporary_file(storage):
+    old, new = storage_key(3, 17, ".pdf"), storage_key(3, 18, ".png")
+    storage.put(old, b"old")
+    storage.put(new, b"new")
+    folder = storage.root / "org-3" / "app-17"
+    (folder / ".tmp-abandoned").write_bytes(b"half")
+    (folder / ".tmp-in-progress").write_bytes(b"half")
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    for name in (old, "org-3/app-17/.tmp-abandoned"):
+        os.utime(storage.root / name, (hour_ago.timestamp() - 60,) * 2)
+
+    assert list(storage.keys(older_than=hour_ago)) == [old]
+    assert sorted(storage.keys(older_than=datetime.now(UTC) + timedelta(minutes=1))) == sorted(
+        [old, new]
+    )
+    assert storage.remove_abandoned(older_than=hour_ago) == 1
+    assert sorted(p.name for p in folder.iterdir()) == [".tmp-in-progress", PurePath(old).name]
+
+
+def test_is_storage_key_knows_only_the_names_the_store_gives():
+    assert is_storage_key(storage_key(3, 17, ".pdf"))
+    for other in ("README", "org-3/app-17/notes.pdf", "org-3/app-17/" + "a" * 32, "lost+found"):
+        assert not is_storage_key(other)
