@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from itertools import accumulate
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +26,11 @@ if TYPE_CHECKING:
     from crm.sweeps import Transaction
 
 # Documents (10 MB at most) and contract PDFs are read whole and their rows locked until the
-# batch commits, which a download of one of them waits for.
+# batch commits, which a download of one of them waits for (on SQLite, every writer waits), so
+# a batch of documents also stops once it has read DOCUMENT_BYTES: a hundred scanned statements
+# would hold the lock for seconds.
 DOCUMENT_BATCH = 100
+DOCUMENT_BYTES = 32 * 2**20
 
 
 def reencrypt_batch(session: Session, vault: PiiVault, batch_size: int) -> int:
@@ -85,16 +89,28 @@ class ResealBatch:
 
 
 def reseal_documents(
-    session: Session, storage: EncryptedStorage, after_id: int, batch_size: int
+    session: Session,
+    storage: EncryptedStorage,
+    after_id: int,
+    batch_size: int,
+    byte_budget: int = DOCUMENT_BYTES,
 ) -> ResealBatch:
     """Seal with the active key the documents of the next `batch_size` (by id, after
-    `after_id`) that are sealed with another: which key sealed a file is in the file, not in
-    its row, so every document is read. Each is written anew under a fresh storage key (a
-    stored file is never rewritten in place), its row moves there, and the old file is deleted
-    once that is committed; rolled back, the new file goes instead."""
+    `after_id`; fewer once `byte_budget` bytes are reached, one at least) that are sealed with
+    another: which key sealed a file is in the file, not in its row, so every document is read.
+    Each is written anew under a fresh storage key (a stored file is never rewritten in place),
+    its row moves there, and the old file is deleted once that is committed; rolled back, the
+    new file goes instead."""
+    sizes = session.scalars(
+        select(ApplicationDocument.size)
+        .where(ApplicationDocument.id > after_id)
+        .order_by(ApplicationDocument.id)
+        .limit(batch_size)
+    )
+    fitting = max(1, sum(1 for read in accumulate(sizes) if read <= byte_budget))
     # waits for a download reading the old file (it holds the row FOR SHARE) rather than
     # deleting the file under it, and never skips a document: the cursor passes only once
-    documents = _locked_batch(session, ApplicationDocument, after_id, batch_size)
+    documents = _locked_batch(session, ApplicationDocument, after_id, fitting)
     resealed = missing = 0
     for document in documents:
         old = document.storage_key

@@ -16,7 +16,7 @@ from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
 from crm.compliance.crypto import PiiCipher, PiiKeyring
 from crm.compliance.pii import PiiVault
-from crm.compliance.rotation import reencrypt_all, reencrypt_batch
+from crm.compliance.rotation import reencrypt_all, reencrypt_batch, reseal_documents
 from crm.db import utcnow
 from crm.extensions import db, runtime
 from crm.leads import uploads
@@ -373,6 +373,19 @@ def test_files_no_row_names_are_removed_by_the_daily_job_once_a_day_old(
 
 def _reading():
     return db.unit_of_work(SYSTEM, readonly=True)
+
+
+def test_a_batch_of_documents_stops_once_it_has_read_its_bytes(app, sealed, monkeypatch):
+    """A batch's rows stay locked until it commits (on SQLite, the whole database), so large
+    scans make smaller batches: one document at least."""
+    _restart_with(monkeypatch, PiiKeyring.from_json(app.config["SETTINGS"].pii_keys).rotated_json())
+    first, second = sorted(sealed.keys)
+    budget = len(sealed.documents[first])
+    with _transaction() as session:
+        one = reseal_documents(session, runtime.documents, first - 1, 100, byte_budget=budget)
+    with _transaction() as session:
+        rest = reseal_documents(session, runtime.documents, one.last_id, 100, byte_budget=1)
+    assert (one.last_id, one.resealed, rest.last_id, rest.resealed) == (first, 1, second, 1)
 
 
 def test_a_contract_whose_pdf_is_gone_is_counted_and_its_html_still_moves(
