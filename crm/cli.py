@@ -212,8 +212,8 @@ def escalate_followups() -> None:
 @click.command("retention")
 @with_appcontext
 def apply_retention() -> None:
-    """De-identify leads idle past retention_days, delete spent reminder rows and week-old
-    uploaded sheets (normally daily)."""
+    """De-identify leads idle past retention_days, delete spent reminder rows, week-old
+    uploaded sheets and day-old document files no row names (normally daily)."""
     from workers.jobs import retention
 
     click.echo(_counts(retention.run()))

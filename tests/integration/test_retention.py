@@ -181,7 +181,10 @@ def test_the_retention_command_runs_the_job_now(app, world):
     result = app.test_cli_runner().invoke(args=["retention"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "deidentified: 2, reminders pruned: 0, uploads purged: 0"
+    assert result.output.strip() == (
+        "deidentified: 2, reminders pruned: 0, uploads purged: 0,"
+        " orphan files removed: 0, abandoned files removed: 0"
+    )
     assert _lead(ids["worked on long ago"]).name_enc is None
 
 
