@@ -17,6 +17,7 @@ from crm.errors import Forbidden
 from crm.leads.models import FUNNEL, Lead, LeadSource
 from crm.loans.models import Loan
 from crm.orgs.models import Org, Team, User
+from crm.queries import plan_for_values
 from crm.reports.channel_economics import Economics, TeamEconomics, by_source, by_team, roi
 from crm.reports.funnel_daily import FunnelDaily, midnight, whole_days
 from crm.reports.service import Period, money, per, rate, summed
@@ -99,6 +100,7 @@ def funnel_report(
     """
     if group_by == "org" and not actor.sees_all_orgs:
         raise Forbidden("grouping by org needs the 'orgs:all' permission")
+    plan_for_values(session)
     if group_by in _DAILY_DIMENSION:
         rows = _daily_rows(session, period, group_by)
     else:
@@ -118,6 +120,7 @@ def channel_report(session: Session, actor: Actor, period: Period) -> ChannelRep
     Cost is leads × the source's cost per lead in each org (HQ sees a source priced differently
     by two orgs as one channel); a source nobody priced costs 0.
     """
+    plan_for_values(session)
     counted = _split_counts(
         session, period, [Lead.org_id, Lead.source], [FunnelDaily.org_id, FunnelDaily.value]
     )

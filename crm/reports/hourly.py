@@ -19,6 +19,7 @@ from crm.db import utcnow
 from crm.leads.models import LeadEvent
 from crm.orgs.schemas import OrgSettings
 from crm.pools.ownership import org_settings
+from crm.queries import plan_for_values
 from dialer.models import Call
 
 
@@ -42,6 +43,7 @@ def hourly_report(
     session: Session, actor: Actor, day: date | None = None, now: datetime | None = None
 ) -> HourlyReport:
     """The actor's visible orgs, `day` (default: today in the actor's org zone) hour by hour."""
+    plan_for_values(session)
     settings = org_settings(session, actor.org_id) if actor.org_id else OrgSettings()
     zone = ZoneInfo(settings.timezone)
     day = day or (now or utcnow()).astimezone(zone).date()

@@ -32,6 +32,7 @@ from crm.loans.models import Installment, Lender, Loan, Product, Repayment
 from crm.orgs.models import Org
 from crm.orgs.schemas import OrgSettings
 from crm.pools.ownership import org_settings
+from crm.queries import plan_for_values
 from crm.reports.service import rate, summed
 from crm.sql_functions import json_elements, json_member
 from crm.tenancy import ALL_ORGS
@@ -76,6 +77,7 @@ def loan_book(
 ) -> LoanBook:
     """The book of the loans the viewer's org scope holds (HQ: every org), per group, biggest
     balance first."""
+    plan_for_values(session)
     now = now or utcnow()
     settings = org_settings(session, actor.org_id) if actor.org_id else OrgSettings()
     zone = ZoneInfo(settings.timezone)

@@ -15,6 +15,7 @@ from crm.followups.models import Followup
 from crm.leads.models import LeadEvent
 from crm.loans.models import Loan
 from crm.orgs.models import Team, User
+from crm.queries import plan_for_values
 from crm.reports.service import Period, rate, summed
 from crm.sql_functions import seconds_between
 from dialer.models import AgentStateSpan, Call
@@ -64,6 +65,7 @@ def agent_report(
     disbursed amount is that of the loans the user sold (the application's agent) disbursed in
     `period` and not cancelled since.
     """
+    plan_for_values(session)
     times = _time_in_states(period, now or utcnow())
     calls = call_figures(period).subquery()
     followups = (
