@@ -31,7 +31,8 @@ def plan_for_values(session: Session) -> None:
     went from 0.28 s to 0.6-0.7 s from its eleventh run. A report's planning is nothing next
     to its reading. (Claims do the opposite: crm/pools/picking.lock_agent_statement.)"""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.set_config("plan_cache_mode", "force_custom_plan", True)))
+        setting = func.set_config("plan_cache_mode", "force_custom_plan", True)
+        session.connection().execute(select(setting))
 
 
 def get_visible(session: Session, model: type[M], object_id: int, what: str) -> M:

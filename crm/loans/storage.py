@@ -7,7 +7,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -127,30 +127,25 @@ class LocalStorage:
             _fsync_dir(path.parent)
 
     def keys(self, older_than: datetime) -> Iterator[str]:
-        for path in self._files_before(older_than):
-            key = path.relative_to(self.root).as_posix()
-            if _is_key(key):  # not a temporary file, nor anything else put in the folder
+        for key, path in self._files(lambda name: not name.startswith(TEMPORARY)):
+            # anything else put in the folder is no key; a file's age is read only for keys
+            if _is_key(key) and _written_before(path, older_than):
                 yield key
 
     def remove_abandoned(self, older_than: datetime) -> int:
         removed = 0
-        for path in self._files_before(older_than):
-            if path.name.startswith(TEMPORARY):
+        for _, path in self._files(lambda name: name.startswith(TEMPORARY)):
+            if _written_before(path, older_than):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
 
-    def _files_before(self, moment: datetime) -> Iterator[Path]:
-        cutoff = moment.timestamp()
+    def _files(self, named: Callable[[str], bool]) -> Iterator[tuple[str, Path]]:
+        """(key, path) of each file whose name `named` accepts, by the folders' listings."""
         for folder, _, names in os.walk(self.root):
-            for name in names:
+            for name in filter(named, names):
                 path = Path(folder, name)
-                try:
-                    written = path.stat().st_mtime
-                except FileNotFoundError:  # deleted since the folder was read
-                    continue
-                if written < cutoff:
-                    yield path
+                yield path.relative_to(self.root).as_posix(), path
 
     def _path(self, key: str) -> Path:
         if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_LENGTH:
@@ -173,6 +168,13 @@ class LocalStorage:
             current = current / part
             with contextlib.suppress(FileExistsError):
                 current.mkdir(mode=DIR_MODE)
+
+
+def _written_before(path: Path, moment: datetime) -> bool:
+    try:
+        return path.stat().st_mtime < moment.timestamp()
+    except FileNotFoundError:  # deleted since its folder was read
+        return False
 
 
 def _is_key(key: str) -> bool:
