@@ -21,14 +21,17 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import requests
 from flask import Flask
 from sqlalchemy import event, func, insert, select, text
 
 from bench import common
+from bench.dialer_consoles import with_children
 from bench.generate import LeadFaker
 from bench.list_leads import SqlClock, analyze, login
 from crm.auth.actor import SYSTEM, Actor
 from crm.auth.service import actor_for_user
+from crm.compliance.crypto import PiiKeyring
 from crm.db import utcnow
 from crm.errors import DomainError
 from crm.extensions import db, runtime
@@ -39,12 +42,16 @@ from crm.orgs.schemas import OrgSettings
 from crm.pools import service
 from crm.pools.models import ClaimBlock
 from crm.scoring import runs
+from tests.live_server import start_server, stop_server
+from tests.topology import unit_command
 
 BATCH = 5_000
 # Encrypting a million phone numbers would time the loader, not claim-next: a few thousand real
 # rows are repeated with a synthetic blind index, which is all the dedupe constraint looks at.
 TEMPLATES = 5_000
 APPLICATION = "bench_claim_next"
+# the connections of the production web process started by served()
+SERVED = "bench_claim_served"
 CITIES = ["北京", "上海", "广州", "深圳", "成都", "杭州", "武汉", "西安"]
 
 
@@ -467,18 +474,76 @@ def by_owned(app: Flask, username: str, bands: int, band: int = 200) -> None:
     print(common.table(["owned before", "py ms", "pg ms", "all ms"], rows))
 
 
-def _pool_backends() -> list[int]:
+def served(url: str, agent: str, warmer: str, bands: int, redis_url: str, band: int = 100) -> None:
+    """CPU per claim in a production web process: gunicorn's gevent worker started as
+    deploy/systemd/loanline-web@.service starts it (REDIS_URL set, so no in-process scheduler),
+    one agent claiming over a keep-alive HTTP connection from this process. Counted: the web
+    process (arbiter and worker, every thread) and its PostgreSQL backends; the client's CPU is
+    shown beside, not counted. The in-process rows above count the Flask test client, which
+    builds and reads each request, in place of a server that parses and writes it. `warmer`
+    claims first, so the fresh process's first compilations and psycopg's first, unprepared
+    runs of each statement are not in `agent`'s figures."""
+    command, unit_env = unit_command("loanline-web@.service", "INSTANCE")
+    assert unit_env.pop("PORT") == "INSTANCE"  # start_server gives the process a free port
+    env = unit_env | {
+        "PII_KEYS": PiiKeyring.generate_json(),
+        "REDIS_URL": redis_url,
+        "SOCKETIO_CHANNEL": f"bench-claim-{os.getpid()}",
+    }
+    server = start_server(
+        env, f"{url}&application_name={SERVED}", common.scratch_path("served"), command
+    )
+    try:
+        http = requests.Session()
+
+        def claimer(username: str) -> Callable[[], None]:
+            body = {"username": username, "password": common.PASSWORD}
+            token = http.post(f"{server.base}/api/v1/auth/login", json=body).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+
+            def claim() -> None:
+                answer = http.post(
+                    f"{server.base}/api/v1/leads/claim-next", json={}, headers=headers
+                )
+                assert answer.status_code == 200, answer.text
+
+            return claim
+
+        _repeat(claimer(warmer), 50)
+        claim, web, rows = claimer(agent), with_children(server.process.pid), []
+        for first in range(0, bands * band, band):
+            backends = _pool_backends(SERVED)
+            before = sum(map(_process_on_cpu_ns, web)), sum(map(_on_cpu_ns, backends))
+            client = time.process_time()
+            _repeat(claim, band)
+            client = (time.process_time() - client) * 1000 / band
+            py = (sum(map(_process_on_cpu_ns, web)) - before[0]) / 1e6 / band
+            pg = (sum(map(_on_cpu_ns, backends)) - before[1]) / 1e6 / band
+            rows.append([f"{first:,}–{first + band:,}", py, pg, py + pg, client])
+    finally:
+        stop_server(server)
+    print("\nCPU per claim in a production web process (gunicorn, gevent), one agent over HTTP:")
+    print(common.table(["owned before", "web ms", "pg ms", "all ms", "client ms"], rows))
+
+
+def _pool_backends(application: str = APPLICATION) -> list[int]:
     with db.engine.connect() as conn:
         return list(
             conn.scalars(
                 text("SELECT pid FROM pg_stat_activity WHERE application_name = :app"),
-                {"app": APPLICATION},
+                {"app": application},
             )
         )
 
 
 def _on_cpu_ns(pid: int) -> int:
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def _process_on_cpu_ns(pid: int) -> int:
+    """On-CPU nanoseconds of every thread of a process (/proc/<pid>/schedstat is its first)."""
+    threads = Path(f"/proc/{pid}/task").iterdir()
+    return sum(int((thread / "schedstat").read_text().split()[0]) for thread in threads)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -502,6 +567,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--profile", type=int, default=300, help="claims to profile one by one first (0: none)"
     )
+    parser.add_argument(
+        "--served",
+        type=int,
+        default=3,
+        help="bands of 100 claims by one agent through a production web process (0: none)",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument(
         "--rescore",
         action="store_true",
@@ -533,6 +605,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             if len(agent_ids) > 2:
                 by_owned(app, "bench_agent002", bands=10)
                 claimed += owned_by(agent_ids[2])
+        if args.served and len(agent_ids) > 4:
+            served(url, "bench_agent003", "bench_agent004", args.served, args.redis_url)
+            claimed += owned_by(agent_ids[3]) + owned_by(agent_ids[4])
         for via, rate in itertools.product(args.via, args.rates):
             common.checkpoint()
             result = run(app, via, org_id, agent_ids, args, rate, url)

@@ -21,6 +21,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from crm.extensions import db, runtime, socketio
     from crm.http import NoSessions, behind_proxies, register_error_handlers
     from crm.logs import redact_personal_data
+    from crm.serving import SocketIORoute
     from crm.web import init_web
 
     settings = Settings.from_env(**(config or {}))
@@ -53,7 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         cors_allowed_origins=[],
     )
     # around Socket.IO's middleware too, so a console's address is the browser's
-    app.wsgi_app = behind_proxies(app.wsgi_app, settings.proxy_hops)
+    app.wsgi_app = behind_proxies(SocketIORoute(app.wsgi_app), settings.proxy_hops)
     _register_blueprints(app)
     init_web(app)
     consoles = _register_namespaces()

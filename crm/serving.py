@@ -20,6 +20,25 @@ from crm.extensions import runtime, socketio
 log = logging.getLogger(__name__)
 
 
+class SocketIORoute:
+    """Socket.IO's requests to its middleware, every other request straight to Flask.
+
+    Flask-SocketIO puts its middleware around the whole app, so every API call paid for it: a
+    copy of the WSGI environ and, under gunicorn, a class built anew for eventlet's WebSocket
+    shim (engineio/middleware.py), garbage the collector then has to find: about 3% of a
+    production process's CPU per claim (docs/benchmarks.md)."""
+
+    def __init__(self, middleware: Any) -> None:
+        self.socketio = middleware
+        self.flask = middleware.wsgi_app
+        self.prefix = middleware.engineio_path
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith(self.prefix):
+            return self.socketio(environ, start_response)
+        return self.flask(environ, start_response)
+
+
 class NoDelayRequestHandler(WSGIRequestHandler):
     """The embedded server's connections send at once (TCP_NODELAY), so an ack right after an
     event does not wait for a delayed ACK. Set on each accepted connection: a polling request
