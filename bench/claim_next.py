@@ -25,13 +25,12 @@ import requests
 from flask import Flask
 from sqlalchemy import event, func, insert, select, text
 
-from bench import common
+from bench import common, web_process
 from bench.dialer_consoles import with_children
 from bench.generate import LeadFaker
 from bench.list_leads import SqlClock, analyze, login
 from crm.auth.actor import SYSTEM, Actor
 from crm.auth.service import actor_for_user
-from crm.compliance.crypto import PiiKeyring
 from crm.db import utcnow
 from crm.errors import DomainError
 from crm.extensions import db, runtime
@@ -43,7 +42,6 @@ from crm.pools import service
 from crm.pools.models import ClaimBlock
 from crm.scoring import runs
 from tests.live_server import start_server, stop_server
-from tests.topology import unit_command
 
 BATCH = 5_000
 # Encrypting a million phone numbers would time the loader, not claim-next: a few thousand real
@@ -483,34 +481,14 @@ def served(url: str, agent: str, warmer: str, bands: int, redis_url: str, band: 
     builds and reads each request, in place of a server that parses and writes it. `warmer`
     claims first, so the fresh process's first compilations and psycopg's first, unprepared
     runs of each statement are not in `agent`'s figures."""
-    command, unit_env = unit_command("loanline-web@.service", "INSTANCE")
-    assert unit_env.pop("PORT") == "INSTANCE"  # start_server gives the process a free port
-    env = unit_env | {
-        "PII_KEYS": PiiKeyring.generate_json(),
-        "REDIS_URL": redis_url,
-        "SOCKETIO_CHANNEL": f"bench-claim-{os.getpid()}",
-    }
-    server = start_server(
-        env, f"{url}&application_name={SERVED}", common.scratch_path("served"), command
-    )
+    command, env = web_process.command_and_env(redis_url)
+    named = f"{url}&application_name={SERVED}"
+    server = start_server(env, named, common.scratch_path("served"), command)
     try:
         http = requests.Session()
-
-        def claimer(username: str) -> Callable[[], None]:
-            body = {"username": username, "password": common.PASSWORD}
-            token = http.post(f"{server.base}/api/v1/auth/login", json=body).json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
-
-            def claim() -> None:
-                answer = http.post(
-                    f"{server.base}/api/v1/leads/claim-next", json={}, headers=headers
-                )
-                assert answer.status_code == 200, answer.text
-
-            return claim
-
-        _repeat(claimer(warmer), 50)
-        claim, web, rows = claimer(agent), with_children(server.process.pid), []
+        _repeat(web_process.claimer(http, server.base, warmer), 50)
+        claim = web_process.claimer(http, server.base, agent)
+        web, rows = with_children(server.process.pid), []
         for first in range(0, bands * band, band):
             backends = _pool_backends(SERVED)
             before = sum(map(_process_on_cpu_ns, web)), sum(map(_on_cpu_ns, backends))

@@ -62,7 +62,8 @@ LEAD_COLUMNS = ("id", "org_id", "name_enc", "name_bidx", "name_masked", "phone_e
 LEAD_COLUMNS += ("phone_bidx", "phone_masked", "pii_key_id", "is_mobile", "source")
 LEAD_COLUMNS += ("qualifications", "stage", "reached_rank", "owner_id", "created_at", "updated_at")
 APPLICATION_COLUMNS = ("id", "org_id", "lead_id", "product_id", "status", "amount", "term_months")
-APPLICATION_COLUMNS += ("annual_rate", "service_fee", "apr", "effective_rate", "agent_id")
+APPLICATION_COLUMNS += ("annual_rate", "service_fee", "repayment_method", "lender_fees")
+APPLICATION_COLUMNS += ("apr", "effective_rate", "agent_id")
 APPLICATION_COLUMNS += ("created_at", "updated_at")
 LOAN_COLUMNS = ("id", "org_id", "application_id", "lead_id", "product_id", "lender_id")
 LOAN_COLUMNS += ("agent_id", "amount", "term_months", "annual_rate", "repayment_method")
@@ -185,7 +186,7 @@ def application_rows(borrowers: Iterator[Borrower], stamp: Callable) -> Iterator
         at = stamp(b.at)
         yield (
             *(b.id, b.desk.org_id, b.id, b.desk.product_id, "disbursed", b.amount, b.terms),
-            *(RATE, ZERO, APR, APR, b.agent, at, at),
+            *(RATE, ZERO, "equal_principal", "[]", APR, APR, b.agent, at, at),
         )
 
 

@@ -197,7 +197,9 @@ def month_rows(
             terms |= {"service_fee": fee, "apr": Decimal("0.1655"), "agent_id": agent}
             terms |= {"effective_rate": Decimal("0.1268"), "created_at": at - timedelta(days=5)}
             batch[1].append(
-                terms | {"id": row_id, "status": "disbursed", "updated_at": at, "decided_at": at}
+                terms
+                | {"id": row_id, "status": "disbursed", "updated_at": at, "decided_at": at}
+                | {"repayment_method": people.product.repayment_method, "lender_fees": []}
             )
             batch[2].append(
                 {k: v for k, v in terms.items() if k != "created_at"}

@@ -4,6 +4,8 @@ application walked along its workflow."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
@@ -67,3 +69,56 @@ def upload(client, headers, application_id: int, content: bytes, filename: str, 
 
 def post(client, headers, path: str, body: dict[str, Any] | None = None):
     return client.post(f"/api/v1{path}", json=body or {}, headers=headers)
+
+
+def hq_world(make, auth, client, **product_overrides) -> SimpleNamespace:
+    """An HQ org with an admin, an agent and a reviewer, a lender and a product."""
+    hq = make.org("hq")
+    admin = auth.login("admin", org=hq)
+    agent = make.user("agent", org=hq)
+    reviewer = make.user("reviewer", org=hq)
+    lender = make_lender(client, admin)
+    product = make_product(client, admin, lender, **product_overrides)
+    return SimpleNamespace(
+        hq=hq,
+        admin=admin,
+        agent=agent,
+        agent_h=auth.headers_for(agent.username),
+        reviewer=reviewer,
+        reviewer_h=auth.headers_for(reviewer.username),
+        lender_id=lender,
+        product=product,
+    )
+
+
+def approved_application(client, make, w, **overrides) -> dict:
+    lead = make.lead(org=w.hq, owner=w.agent, stage="qualified", reached_rank=2)
+    app = apply(client, w.agent_h, lead.id, w.product["id"], **overrides)
+    assert post(client, w.agent_h, f"/applications/{app['id']}/submit").status_code == 200
+    decided = post(
+        client,
+        w.reviewer_h,
+        f"/applications/{app['id']}/decision",
+        {"approved": True, "note": "ok"},
+    )
+    assert decided.status_code == 200, decided.json
+    return decided.json
+
+
+def signed_application(client, make, w, **overrides) -> dict:
+    app = approved_application(client, make, w, **overrides)
+    contract = post(client, w.agent_h, f"/applications/{app['id']}/contract")
+    assert contract.status_code == 201, contract.json
+    signed = post(client, w.agent_h, f"/applications/{app['id']}/contract/sign", {})
+    assert signed.status_code == 200, signed.json
+    return app
+
+
+def disburse(client, w, application_id: int, amount: str, days_ago: int = 1):
+    when = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
+    return post(
+        client,
+        w.admin,
+        f"/applications/{application_id}/disburse",
+        {"amount": amount, "disbursed_at": when},
+    )

@@ -90,6 +90,8 @@ def make_loan(
             product_id=product.id,
             status="disbursed",
             service_fee=ZERO,
+            repayment_method=product.repayment_method,
+            lender_fees=product.fees,
             apr=Decimal("0.10"),
             effective_rate=Decimal("0.10"),
             agent_id=agent and agent.id,

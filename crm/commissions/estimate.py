@@ -19,8 +19,9 @@ from crm.commissions.settlement import loan_facts, month_bounds
 from crm.db import utcnow
 from crm.errors import DomainError
 from crm.loans.applications import OPEN, get_application
+from crm.loans.book import org_today
 from crm.loans.models import Loan
-from crm.loans.products import get_usable_product
+from crm.loans.products import application_product
 from crm.orgs.models import Org
 from crm.pools.ownership import org_settings
 
@@ -31,7 +32,9 @@ def my_month(session: Session, actor: Actor, now: datetime | None = None) -> dic
     now = now or utcnow()
     period, facts = _month_facts(session, actor, now)
     volume = sum((f.amount for f in facts), Decimal(0))
-    terms = plan_book(session, actor.org_id).terms_on(now.date())
+    # the plan version of the org's own day, as a settlement picks it (near midnight the UTC
+    # date is another month's)
+    terms = plan_book(session, actor.org_id).terms_on(org_today(session, actor.org_id, now))
     return {
         "period": period,
         "earned": _earned(facts, period, actor.user_id),
@@ -54,12 +57,12 @@ def application_estimate(
             f"an application that is {application.status} will not become a loan to estimate",
             details={"status": application.status},
         )
-    product, _ = get_usable_product(session, application.org_id, application.product_id)
+    product, _ = application_product(session, application.product_id)
     channel_fee = (application.amount * product.channel_fee_rate).quantize(CENT, ROUND_HALF_UP)
     period, facts = _month_facts(session, actor, now)
     before = _earned(facts, period, actor.user_id)
     book = plan_book(session, actor.org_id)
-    terms = book.terms_on(now.date())
+    terms = book.terms_on(org_today(session, actor.org_id, now))
     added = Decimal(0)
     if terms is not None and application.agent_id == actor.user_id:
         preview = LoanFacts(

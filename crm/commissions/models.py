@@ -55,11 +55,13 @@ class Settlement(TenantMixin, Base):
 
 
 class Statement(TenantMixin, Base):
-    """What one payee earned in a period. `payee_key` ("user:12", "org:3") is unique per period,
-    so no payee is ever stated twice for a month, whoever starts which settlement."""
+    """What one payee earned from one org's month. `payee_key` ("user:12", "org:3") is unique
+    per settlement, which is unique per org and month, so no payee is stated twice for an org's
+    month, whoever starts which settlement; a person who sold loans of two orgs that month (an
+    HQ manager working a partner's lead) has a statement from each."""
 
     __tablename__ = "commission_statements"
-    __table_args__ = (UniqueConstraint("period", "payee_key"),)
+    __table_args__ = (UniqueConstraint("settlement_id", "payee_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     settlement_id: Mapped[int] = mapped_column(ForeignKey("settlements.id", ondelete="CASCADE"))

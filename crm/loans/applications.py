@@ -26,7 +26,13 @@ from crm.loans.apr import Quote, quote
 from crm.loans.fees import Fee
 from crm.loans.matching import exclusions
 from crm.loans.models import Application, Product
-from crm.loans.products import check_apr_cap, get_usable_product, lender_fees, priced
+from crm.loans.products import (
+    application_product,
+    check_apr_cap,
+    get_usable_product,
+    lender_fees,
+    priced,
+)
 from crm.loans.schemas import ApplicationFilters, NewApplication, UpdateApplication
 from crm.orgs.models import Org, User
 from crm.pools.ownership import org_settings
@@ -65,24 +71,25 @@ _PERMISSION = {
 _QUOTE_START = date(2026, 1, 15)  # the APR does not depend on the calendar
 
 
-def application_fees(product: Product, service_fee: Decimal) -> list[Fee]:
+def application_fees(application: Application) -> list[Fee]:
     """Every fee the borrower pays: the lender's, and ours, disclosed with its basis."""
+    service_fee = application.service_fee
     ours = [Fee("居间服务费", "broker", "upfront_fixed", service_fee)] if service_fee else []
-    return [*ours, *lender_fees(product)]
+    return [*ours, *lender_fees(application.lender_fees)]
 
 
 def application_quote(
-    product: Product, application: Application, start: date, amount: Decimal | None = None
+    application: Application, start: date, amount: Decimal | None = None
 ) -> Quote:
-    """The application's schedule and APR from `start`, for its amount or (a payout of less
-    than approved) `amount`."""
-    fees = application_fees(product, application.service_fee)
+    """The application's schedule and APR from `start` on its priced terms, for its amount or
+    (a payout of less than approved) `amount`."""
+    fees = application_fees(application)
     return priced(
         lambda: quote(
             application.amount if amount is None else amount,
             application.term_months,
             application.annual_rate,
-            product.repayment_method,
+            application.repayment_method,
             fees,
             start,
         )
@@ -194,8 +201,8 @@ def decide(
     if decision != "request_documents":
         application.decided_at = at
     if decision == "approve":
-        product, _ = get_usable_product(session, application.org_id, application.product_id)
-        _price(session, application, product)  # the cap may have been lowered since submission
+        # the product's terms and the cap as they are now: what the contract will state
+        _price(session, application, application_product(session, application.product_id)[0])
         advance_to(session, actor, lead, "approved", now=at)
     elif decision == "reject" and lead.stage == "applied" and not _other_open(session, application):
         change_stage(session, actor, lead, "rejected", now=at)
@@ -286,11 +293,14 @@ def _step(
 
 
 def _price(session: Session, application: Application, product: Product) -> None:
-    """Check the terms against the product and the APR against the lead's org's cap."""
+    """Check the terms against the product and the APR against the lead's org's cap, and take
+    the product's repayment method and lender fees as the application's."""
     _within(application.amount, product.min_amount, product.max_amount, "amount")
     _within(application.term_months, product.min_term_months, product.max_term_months, "term")
     _within(application.annual_rate, product.apr_min, product.apr_max, "rate")
-    q = application_quote(product, application, _QUOTE_START)
+    application.repayment_method = product.repayment_method
+    application.lender_fees = [dict(fee) for fee in product.fees]
+    q = application_quote(application, _QUOTE_START)
     check_apr_cap(q.apr, org_settings(session, application.org_id), "application")
     application.apr, application.effective_rate = q.apr, q.effective_rate
 

@@ -19,7 +19,7 @@ from crm.leads.models import Lead
 from crm.leads.service import add_event
 from crm.loans.applications import advance, application_quote, get_application
 from crm.loans.models import Installment, Loan, Repayment
-from crm.loans.products import check_apr_cap, get_usable_product
+from crm.loans.products import application_product, check_apr_cap
 from crm.orgs.models import Team, User
 from crm.pools.ownership import org_settings
 from crm.queries import get_one, paginate
@@ -44,10 +44,12 @@ def bucket(days_past_due: int) -> str | None:
 class ScheduleRow:
     installment: Installment
     today: date
+    # of a cancelled loan: nothing more is due, so nothing is late
+    void: bool = False
 
     @property
     def days_past_due(self) -> int:
-        if self.installment.status == "paid":
+        if self.void or self.installment.status == "paid":
             return 0
         return max(0, (self.today - self.installment.due_date).days)
 
@@ -86,10 +88,10 @@ def disburse(
             details={"approved": str(application.amount)},
         )
     application, lead = advance(session, actor, application_id, "disbursed", now)
-    product, _ = get_usable_product(session, application.org_id, application.product_id)
+    product, _ = application_product(session, application.product_id)
     settings = org_settings(session, application.org_id)
     start = disbursed_at.astimezone(ZoneInfo(settings.timezone)).date()
-    q = application_quote(product, application, start, amount)
+    q = application_quote(application, start, amount)
     check_apr_cap(q.apr, settings, "loan")
     team_id, team_lead_id = _hierarchy(session, application.agent_id)
     loan = Loan(
@@ -104,7 +106,7 @@ def disburse(
         amount=amount,
         term_months=application.term_months,
         annual_rate=application.annual_rate,
-        repayment_method=product.repayment_method,
+        repayment_method=application.repayment_method,
         service_fee=application.service_fee,
         channel_fee=(amount * product.channel_fee_rate).quantize(CENT, ROUND_HALF_UP),
         apr=q.apr,
@@ -276,8 +278,8 @@ def org_today(session: Session, org_id: int, now: datetime | None = None) -> dat
 
 
 def schedule(session: Session, loan: Loan, now: datetime | None = None) -> list[ScheduleRow]:
-    today = org_today(session, loan.org_id, now)
-    return [ScheduleRow(i, today) for i in installments(session, loan.id)]
+    today, void = org_today(session, loan.org_id, now), loan.status == "cancelled"
+    return [ScheduleRow(i, today, void) for i in installments(session, loan.id)]
 
 
 def list_loans(session: Session, actor: Actor, args: PageArgs, lead_id: int | None) -> PageResult:

@@ -21,7 +21,7 @@ from crm.loans import contract_render as render
 from crm.loans.applications import advance, application_fees, application_quote, get_application
 from crm.loans.contract_sealing import PDF_PENDING, contract_html, encrypt_html
 from crm.loans.models import Application, Contract, ContractTemplate
-from crm.loans.products import get_usable_product
+from crm.loans.products import application_product
 from crm.loans.schemas import NewContractTemplate
 from crm.loans.storage import DocumentStorage, storage_key
 from crm.orgs.models import Org
@@ -208,12 +208,12 @@ def _contract_data(
     template: ContractTemplate | None,
     now: datetime,
 ) -> render.ContractData:
-    product, lender_name = get_usable_product(session, application.org_id, application.product_id)
+    product, lender_name = application_product(session, application.product_id)
     lead = session.get(Lead, application.lead_id)
     org = session.get(Org, application.org_id)
     start = now.astimezone(ZoneInfo(org_settings(session, application.org_id).timezone)).date()
-    q = application_quote(product, application, start)
-    fees = application_fees(product, application.service_fee)
+    q = application_quote(application, start)
+    fees = application_fees(application)
     return render.ContractData(
         contract_no=f"LL{application.org_id:04d}{application.id:08d}-{version}",
         version=version,
@@ -232,7 +232,7 @@ def _contract_data(
         ],
         amount=application.amount,
         term_months=application.term_months,
-        repayment_method=product.repayment_method,
+        repayment_method=application.repayment_method,
         annual_rate=application.annual_rate,
         apr=q.apr,
         effective_rate=q.effective_rate,

@@ -115,6 +115,11 @@ class Application(TenantMixin, Base):
     annual_rate: Mapped[Decimal] = mapped_column(Rate)
     # the broker's service fee (居间服务费), paid by the borrower at disbursement
     service_fee: Mapped[Decimal] = mapped_column(Money)
+    # The product's repayment method and lender fees ([{name, basis, value}]) as of the last
+    # pricing (created, edited, approved): what the contract states and the loan is paid out on,
+    # whatever the product says later ("running loans keep theirs").
+    repayment_method: Mapped[str] = mapped_column(String(32))
+    lender_fees: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     apr: Mapped[Decimal] = mapped_column(Rate)
     effective_rate: Mapped[Decimal] = mapped_column(Rate)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -54,13 +54,16 @@ class ProductView:
         return getattr(self.product, name)
 
 
-def lender_fees(product: Product) -> list[Fee]:
-    return [Fee(f["name"], "lender", f["basis"], Decimal(str(f["value"]))) for f in product.fees]
+def lender_fees(fees: list[dict[str, Any]]) -> list[Fee]:
+    """A product's or an application's lender fees, as stored ([{name, basis, value}])."""
+    return [Fee(f["name"], "lender", f["basis"], Decimal(str(f["value"]))) for f in fees]
 
 
 def create_lender(session: Session, actor: Actor, data: NewLender) -> Lender:
     lender = Lender(org_id=actor.org_id, name=data.name, kind=data.kind)
-    _refuse_taken(session, select(Lender.id).where(Lender.name == data.name), "lender")
+    # names are the org's own: HQ, which sees every org, may name one as a partner did
+    taken = select(Lender.id).where(Lender.org_id == actor.org_id, Lender.name == data.name)
+    _refuse_taken(session, taken, "lender")
     session.add(lender)
     session.flush()
     return lender
@@ -137,6 +140,22 @@ def usable_products_query(org_id: int, *, active_only: bool = True):
     if active_only:
         stmt = stmt.where(Product.active.is_(True), Lender.active.is_(True))
     return stmt
+
+
+def application_product(session: Session, product_id: int) -> tuple[Product, str]:
+    """The product an application was made for, with its lender's name, even if HQ has since
+    stopped offering it to the application's org: withdrawing an offer stops new applications,
+    not those under way. The caller has read the application within its scope already."""
+    return (
+        session.execute(
+            select(Product, Lender.name)
+            .join(Lender, Lender.id == Product.lender_id)
+            .where(Product.id == product_id)
+            .execution_options(**ALL_ORGS)
+        )
+        .one()
+        ._tuple()
+    )
 
 
 def get_usable_product(session: Session, org_id: int, product_id: int) -> tuple[Product, str]:

@@ -19,7 +19,6 @@ from crm.leads.models import Lead
 from crm.loans import book, contracts, documents
 from crm.loans.applications import AWAITING_REVIEW, application_fees, application_quote
 from crm.loans.models import Application, Installment, Lender, Loan, Product
-from crm.loans.products import get_usable_product
 from crm.orgs.models import Org
 from crm.orgs.schemas import OrgSettings
 from crm.pools.ownership import org_settings, parse_settings
@@ -86,8 +85,7 @@ def application_page(session: Session, actor: Actor, page: PageResult) -> PageRe
 def application_detail(session: Session, actor: Actor, application: Application) -> ApplicationView:
     """One application with its documents, contract versions and the schedule it would have."""
     view = application_views(session, actor, [application])[0]
-    product, _ = get_usable_product(session, application.org_id, application.product_id)
-    q = application_quote(product, application, book.org_today(session, application.org_id))
+    q = application_quote(application, book.org_today(session, application.org_id))
     view.extra = {
         "documents": documents.list_documents(session, application.id),
         "contracts": contracts.list_contracts(session, application.id),
@@ -105,7 +103,7 @@ def application_detail(session: Session, actor: Actor, application: Application)
         ],
         "fees": [
             {"name": f.name, "collector": f.collector, "basis": f.basis, "value": str(f.value)}
-            for f in application_fees(product, application.service_fee)
+            for f in application_fees(application)
         ],
         "total_repayment": q.total_repayment,
         "net_disbursed": q.net_disbursed,
@@ -134,11 +132,12 @@ def loan_view(session: Session, loan: Loan) -> LoanView:
     """One loan with its schedule and repayments."""
     rows = book.schedule(session, loan)
     worst = max((r.days_past_due for r in rows), default=0)
+    owed = sum((r.principal - r.paid_principal for r in rows if not r.void), Decimal(0))
     return LoanView(
         loan,
         session.scalar(select(Lead.name_masked).where(Lead.id == loan.lead_id)),
         *_product_names(session, [loan.product_id])[loan.product_id],
-        sum((r.principal - r.paid_principal for r in rows), Decimal(0)),
+        owed,
         worst,
         book.bucket(worst),
         loan.apr > org_settings(session, loan.org_id).apr_flag,
@@ -161,7 +160,9 @@ def loan_page(session: Session, page: PageResult, now: datetime | None = None) -
     standing = _standing(session, [loan.id for loan in loans])
     items = []
     for loan in loans:
-        owed, oldest_due = standing.get(loan.id, (Decimal(0), None))
+        # a cancelled loan owes nothing more (book.ScheduleRow.void)
+        none = (Decimal(0), None)
+        owed, oldest_due = none if loan.status == "cancelled" else standing.get(loan.id, none)
         # as book.ScheduleRow counts it: the oldest unpaid installment is the most days late
         worst = max(0, (today[loan.org_id] - oldest_due).days) if oldest_due else 0
         view = LoanView(
