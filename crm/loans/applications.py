@@ -153,8 +153,7 @@ def update_application(
     for name, value in data.model_dump(exclude_unset=True).items():
         if value is not None or name == "note":
             setattr(application, name, value)
-    product, _ = get_usable_product(session, application.org_id, application.product_id)
-    _price(session, application, product)
+    _price(session, application, application_product(session, application.product_id)[0])
     return application
 
 
