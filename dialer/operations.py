@@ -111,7 +111,10 @@ class Dialer:
             # the table, not the model: any org's entry counts, as at the dial (no org scope)
             dnc_table = DncEntry.__table__
             not_dnc = ~exists().where(dnc_table.c.phone_bidx == Lead.phone_bidx)
-            lead_id = preview_next(session, actor, city=data.city, exclude=(untried, not_dnc))
+            callable_today = service.under_daily_cap(session, actor.org_id, utcnow())
+            lead_id = preview_next(
+                session, actor, city=data.city, exclude=(untried, not_dnc, callable_today)
+            )
             payload = _lead_payload(session, lead_id)
         if not data.auto_dial:
             return {"lead": payload}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import ColumnElement, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -126,6 +126,20 @@ def _recorded_facts(
     busy = exists().where(Call.agent_id == agent_id, Call.state != "ended")
     row = session.execute(select(dnc, today, busy).execution_options(**ALL_ORGS)).one()
     return bool(row[0]), int(row[1]), bool(row[2])
+
+
+def under_daily_cap(session: Session, org_id: int, now: datetime) -> ColumnElement[bool]:
+    """Leads called fewer times today (the org's day) than `max_calls_per_lead_per_day`: a
+    condition on `Lead`, for offering only leads a dial would not refuse as `frequency_cap`."""
+    settings = org_settings(session, org_id)
+    day_start = _day_start(local_time(now, settings.timezone))
+    calls_today = (
+        select(func.count())
+        .select_from(Call)
+        .where(Call.lead_id == Lead.id, Call.started_at >= day_start)
+        .scalar_subquery()
+    )
+    return calls_today < settings.max_calls_per_lead_per_day
 
 
 def _day_start(local_now: datetime) -> datetime:

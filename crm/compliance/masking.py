@@ -55,3 +55,9 @@ def mask_in_text(text: str) -> str:
     typed or a file held (an error about a spreadsheet cell, a log line)."""
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone("".join(m.groups())), text)
+
+
+def masked_search(query: str) -> str:
+    """A search for a person (their phone, ID number or name) as a record may keep it."""
+    masked = mask_in_text(query)
+    return masked if masked != query else mask_name(query) or ""

@@ -49,9 +49,12 @@ def list_leads(session: Session, actor: Actor, query: LeadFilters):
     return service.list_leads(session, actor, runtime.vault, query)
 
 
-@bp.endpoint("/leads/export", query=ExportArgs, permission="leads:read")
+@bp.endpoint("/leads/export", query=ExportArgs, permission="leads:export")
 def export(session: Session, actor: Actor, query: ExportArgs):
-    """Download the filtered list as CSV/XLSX; masked unless pii:export; always audited."""
+    """Download the filtered list as CSV/XLSX; masked unless pii:export; always audited.
+
+    Needs leads:export: an agent downloading the public pool would get round the daily cap on
+    opening pool leads (防爬)."""
     content, mimetype, filename = export_leads(session, actor, runtime.vault, query)
     return FlaskResponse(
         content,

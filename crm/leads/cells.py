@@ -36,6 +36,10 @@ _CREDIT_WORDS = (
     (("逾期", "轻微", "查询多", "花"), "minor_overdue"),
 )
 
+# what a lead may ask for, in the create form (crm/leads/schemas.py) and in a sheet alike
+MAX_AMOUNT_WANTED = Decimal(100_000_000)
+MAX_TERM_MONTHS = 360
+
 _TERM = re.compile(r"(\d+(?:\.\d+)?)(年|years?|y|个月|月|months?|m|期)?")
 _YEAR_UNITS = frozenset({"年", "year", "years", "y"})
 
@@ -65,6 +69,14 @@ def parse_amount(text: str) -> Decimal | None:
             "invalid_amount", f"not an amount: {shown!r}", status=422, details={"value": shown}
         )
     amount = Decimal(number) * multiplier
+    if amount > MAX_AMOUNT_WANTED or amount != amount.quantize(Decimal("0.01")):
+        shown = mask_in_text(raw)
+        raise DomainError(
+            "invalid_amount",
+            f"an amount is at most {MAX_AMOUNT_WANTED:,} yuan, to the fen: {shown!r}",
+            status=422,
+            details={"value": shown},
+        )
     # "1.5万" multiplies to Decimal("15000.0"); drop the spurious exponent for whole yuan.
     whole = amount.to_integral_value()
     return whole if amount == whole else amount
@@ -140,10 +152,13 @@ def parse_term_months(text: str) -> int | None:
     if match:
         value = Decimal(match.group(1))
         months = value * 12 if match.group(2) in _YEAR_UNITS else value
-    if months is None or months <= 0 or months != months.to_integral_value():
+    if months is None or not 0 < months <= MAX_TERM_MONTHS or months != months.to_integral_value():
         shown = mask_in_text(raw)
         raise DomainError(
-            "invalid_term", f"not a loan term: {shown!r}", status=422, details={"value": shown}
+            "invalid_term",
+            f"not a loan term of 1 to {MAX_TERM_MONTHS} months: {shown!r}",
+            status=422,
+            details={"value": shown},
         )
     return int(months)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
 from crm.compliance import audit
+from crm.compliance.masking import mask_in_text, masked_search
 from crm.compliance.pii import PII_FIELDS, PiiVault
 from crm.db import utcnow
 from crm.leads.cells import neutralise_formula
@@ -91,6 +92,9 @@ def _cell(lead: Lead, key: str, context: ExportContext) -> str:
         return ""
     if key == "stage":
         return STAGE_WORDS.get(value, value)
+    if key == "remark" and not context.reveal:
+        # what an agent typed about the person may quote their number
+        return mask_in_text(value)
     if isinstance(value, datetime):
         return value.astimezone(context.zone).strftime("%Y-%m-%d %H:%M")
     return str(value)
@@ -134,6 +138,9 @@ def export_leads(
     filters = args.model_dump(
         mode="json", exclude_none=True, exclude={"format", "per_page", "page", "purpose"}
     )
+    if "q" in filters:
+        # the search is a person's phone, ID number or name: the audit log keeps it for good
+        filters["q"] = masked_search(filters["q"])
     audit.record(
         session,
         actor,

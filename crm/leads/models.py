@@ -118,6 +118,8 @@ class Lead(TenantMixin, Base):
     # None: the org's main public pool (公海); else a team or city pool of the same org
     pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id", ondelete="SET NULL"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # when the lead last came to an owner (claim or assignment); kept when it goes back to the
+    # pool, since being worked is activity that retention must not count as idle time
     claimed_at: Mapped[datetime | None]
     escalated_at: Mapped[datetime | None]
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -98,6 +98,10 @@ def normalize_phone(raw: str | None) -> PhoneInfo:
     mobile = _MAINLAND_MOBILE.fullmatch(compact)
     if mobile and not _CN_INTERNATIONAL_PREFIX.match(mobile[1]):
         return _mainland_mobile(mobile[1], text)
+    if compact.startswith("86"):
+        # China's country code without its + (86 0755…, 86-755-…): no number dialled inside
+        # China starts with 86, so it is read as +86, as a mobile's bare 86 is above
+        compact = "+" + compact
     if compact[0] not in "+01" and not compact.startswith(("400", "800")):
         # Written in China, a number is a mobile (1…), a landline with its trunk 0 (0755…), a
         # nationwide 400/800 line or international (+/00…). phonenumbers would accept

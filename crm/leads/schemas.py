@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Json, model_validator
 
+from crm.leads.cells import MAX_AMOUNT_WANTED, MAX_TERM_MONTHS
 from crm.leads.models import STAGES
 from crm.schemas import PageArgs, QueryArgs, RequestBody, Response
 from crm.scoring.models import loaded_score_row
@@ -59,8 +60,8 @@ class LeadFields(RequestBody):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
     city: str | None = Field(None, max_length=32)
-    amount_wanted: Decimal | None = Field(None, ge=0, le=100_000_000, decimal_places=2)
-    term_months: int | None = Field(None, ge=1, le=360)
+    amount_wanted: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT_WANTED, decimal_places=2)
+    term_months: int | None = Field(None, ge=1, le=MAX_TERM_MONTHS)
     purpose: str | None = Field(None, max_length=100)
     qualifications: Qualifications | None = None
     remark: str | None = Field(None, max_length=2000)

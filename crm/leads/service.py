@@ -28,6 +28,7 @@ from crm.leads.models import Lead, LeadEvent, LeadSource
 from crm.leads.phone import normalize_phone
 from crm.leads.schemas import CreateLead, LeadFilters, RevealRequest, UpdateLead
 from crm.loans.models import Application
+from crm.pools.limit import refuse_full
 from crm.queries import paginate
 from crm.schemas import PageResult
 from crm.scoring.service import ensure_breakdown, rescore
@@ -104,6 +105,10 @@ def create_lead(
     _refuse_duplicate(session, actor.org_id, columns["phone_bidx"])
     lead = Lead(**columns)
     if actor.role in _SELF_OWNING_ROLES:
+        # the lead is the agent's as if claimed, so the private-pool limit holds here too
+        from crm.pools.ownership import org_settings  # it imports this module
+
+        refuse_full(session, actor, org_settings(session, actor.org_id))
         lead.owner_id, lead.claimed_at = actor.user_id, now
     try:
         with session.begin_nested():

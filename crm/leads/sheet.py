@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 
+from crm.compliance.masking import mask_in_text, mask_name
 from crm.errors import DomainError
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -285,8 +286,11 @@ def _build(
     head = list(islice(records, HEADER_SCAN_ROWS))
     header_at = _find_header(head, lookup)
     if header_at is None:
+        # No row looks like a header. The first may be one with names we do not know (shown
+        # so the user can rename them), or a person's (a list saved without its header row):
+        # the error is shown and kept where personal data must not be, so it is masked.
         found = next((cells for _, cells in head if "".join(cells).strip()), [])
-        raise _missing_columns(required, found)
+        raise _missing_columns(required, [mask_name(mask_in_text(c.strip())) for c in found])
     _, header = head[header_at]
     positions = _match_columns(header, lookup)
     if any(field not in positions for field in required):

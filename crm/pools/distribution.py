@@ -26,8 +26,9 @@ from crm.leads.service import visibility
 from crm.orgs.models import Org, Team, User
 from crm.pools import team_scope
 from crm.pools.assign_schemas import Assigned, AssignRequest, AssignResult, Skipped
+from crm.pools.limit import WORKING_STAGES
 from crm.pools.models import Pool
-from crm.pools.ownership import WORKING_STAGES, hand_to, org_settings, record_owner_change
+from crm.pools.ownership import hand_to, org_settings, record_owner_change
 from crm.queries import get_visible
 
 AGENT_ROLES = frozenset({"agent", "partner_agent"})

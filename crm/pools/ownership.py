@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -18,20 +18,6 @@ from crm.leads.service import add_event
 from crm.orgs.models import Org
 from crm.orgs.schemas import OrgSettings
 from crm.pools.models import ClaimBlock
-
-# Leads their owner is still working: recycling may take them back, and they count toward the
-# private-pool limit. Once a lead has an application its work is with the lender (and moving it
-# would take the commission from the agent who earned it); a disbursed customer stays with the
-# agent who won them without filling the room they need for new leads.
-WORKING_STAGES = ("new", "contacted", "qualified", "lost")
-
-
-def in_private_pool(user_id: Any) -> list[ColumnElement[bool]]:
-    """The leads of `user_id` that count toward the private-pool limit (`max_private_leads`)."""
-    # the stages written into the SQL (they are ours, not input): a bound list is an "expanding"
-    # parameter, whose statement is re-rendered on every execution, and every claim runs this
-    working = [literal_column(f"'{stage}'") for stage in WORKING_STAGES]
-    return [Lead.owner_id == user_id, Lead.stage.in_(working)]
 
 
 def org_settings(session: Session, org_id: int) -> OrgSettings:
@@ -114,7 +100,8 @@ def return_to_pool(
     the org's `reclaim_cooldown_days` before claiming it again."""
     now = now or utcnow()
     previous = lead.owner_id
-    lead.owner_id, lead.claimed_at, lead.escalated_at, lead.updated_at = None, None, None, now
+    # claimed_at stays: when the lead was last worked (crm/compliance/retention.idle_since)
+    lead.owner_id, lead.escalated_at, lead.updated_at = None, None, now
     cooldown = org_settings(session, lead.org_id).reclaim_cooldown_days
     if previous is not None and cooldown:
         session.add(

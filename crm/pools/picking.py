@@ -37,8 +37,8 @@ from crm.auth.service import ACTOR_COLUMNS
 from crm.db import UTCDateTime
 from crm.leads.models import Lead, LeadEvent
 from crm.orgs.models import Org, User
+from crm.pools.limit import in_private_pool
 from crm.pools.models import AgentDay, ClaimBlock, Pool
-from crm.pools.ownership import in_private_pool
 from crm.tenancy import ALL_ORGS
 
 # a value, or the bound parameter standing for it in a statement built once

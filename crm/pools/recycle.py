@@ -19,7 +19,8 @@ from crm.auth.actor import SYSTEM
 from crm.leads.models import Lead
 from crm.orgs.models import Team, User
 from crm.pools.distribution import Roster, Skip, team_roster
-from crm.pools.ownership import WORKING_STAGES, return_to_pool
+from crm.pools.limit import WORKING_STAGES
+from crm.pools.ownership import return_to_pool
 from crm.sweeps import (
     BATCH_SIZE,
     Notices,

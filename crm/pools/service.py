@@ -19,9 +19,9 @@ from crm.leads.models import Lead
 from crm.leads.service import LIST_COUNT_CAP, add_event, append_event, get_lead
 from crm.orgs.models import Team
 from crm.orgs.schemas import OrgSettings
+from crm.pools.limit import refuse_full
 from crm.pools.models import AgentDay, ClaimBlock, Pool
 from crm.pools.ownership import (
-    in_private_pool,
     org_settings,
     owner_change,
     parse_settings,
@@ -86,7 +86,7 @@ def claim(
     if row.owner_id is not None:
         _refuse_owned(actor, row.owner_id)
     _refuse_cooldown(session, actor, lead_id, now)
-    _refuse_full(session, actor, settings)
+    refuse_full(session, actor, settings)
     _count_claim(session, actor, settings, now)
     if not take_unowned(session, lead_id, actor.user_id, now):
         _refuse_owned(actor, None)
@@ -125,7 +125,7 @@ def claim_next(
     lead = session.scalars(stmt, params).one_or_none()
     if lead is None:
         # why nothing was taken, the same on both databases
-        _refuse_full(session, actor, settings)
+        refuse_full(session, actor, settings)
         _refuse_capped(session, settings, day)
         raise DomainError("pool_empty", "no lead is waiting to be claimed", 404)
     if not in_one:
@@ -144,7 +144,7 @@ def preview_next(
     """The lead claim-next would give, left unclaimed: power dialing claims it when the callee
     answers. `exclude` lets the dialer skip leads already ringing on another console."""
     now = now or utcnow()
-    _refuse_full(session, actor, org_settings(session, actor.org_id))
+    refuse_full(session, actor, org_settings(session, actor.org_id))
     pools = claimable_pools(session, actor)
     best = session.scalar(best_candidate(actor.org_id, actor.user_id, pools, city, now, exclude))
     if best is None:
@@ -296,16 +296,6 @@ def _capped(settings: OrgSettings, day: dict[str, Any]) -> DomainError:
         f"you have claimed {cap} leads today, the most allowed",
         details={"daily_claim_cap": cap, "day": day["day"].isoformat()},
     )
-
-
-def _refuse_full(session: Session, actor: Actor, settings: OrgSettings) -> None:
-    owned = session.scalar(select(func.count()).where(*in_private_pool(actor.user_id))) or 0
-    if owned >= settings.max_private_leads:
-        raise DomainError(
-            "private_pool_full",
-            f"you are working {owned} leads, the most allowed; release some first",
-            details={"max_private_leads": settings.max_private_leads, "owned": owned},
-        )
 
 
 def _agent_day(actor: Actor, settings: OrgSettings, now: datetime) -> dict[str, int | date]:
