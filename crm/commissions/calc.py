@@ -193,3 +193,31 @@ def clawback_lines(paid: Iterable[PaidLine], reasons: dict[int, str]) -> list[Li
         for line in paid
         if line.loan_id in reasons
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class CappedMonth:
+    """An approved agent statement that the monthly cap cut, whose loans are being clawed back:
+    its fee lines' sum, the cap it was cut to, and the shares clawed back before and now."""
+
+    payee: Payee
+    period: str
+    earned: Decimal
+    cap: Decimal
+    clawed_before: Decimal
+    clawed_now: Decimal
+
+
+def cap_refunds(months: Iterable[CappedMonth]) -> list[LineDraft]:
+    """What clawback_lines reverses beyond what a capped month paid: a share the cap had cut was
+    never paid, so it is not taken back. The month should end up paying min(earned − every share
+    clawed back, cap); the line returns the difference to what the full reversals leave."""
+    lines = []
+    for m in months:
+        before = min(m.earned - m.clawed_before, m.cap)
+        after = min(m.earned - m.clawed_before - m.clawed_now, m.cap)
+        refund = money(after - before + m.clawed_now)
+        if refund > 0:
+            note = f"{m.period} 的月度上限已扣减此部分，不予重复追回"
+            lines.append(LineDraft(payee=m.payee, kind="clawback", amount=refund, note=note))
+    return lines

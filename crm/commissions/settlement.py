@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from crm.commissions.calc import (
     FEES,
+    CappedMonth,
     LineDraft,
     LoanFacts,
     PaidLine,
     Payee,
     cap_lines,
+    cap_refunds,
     clawback_lines,
     fee_lines,
 )
@@ -200,14 +202,54 @@ def _clawbacks(
         )
     ]
     done = _taken(session, [f"clawback:{line.id}" for line, _ in paid])
-    return clawback_lines(
+    todo = [(line, stmt) for line, stmt in paid if f"clawback:{line.id}" not in done]
+    reversed_ = clawback_lines(
         (
             PaidLine(line.id, _payee(stmt), line.loan_id, line.base, line.rate, line.amount)
-            for line, stmt in paid
-            if f"clawback:{line.id}" not in done
+            for line, stmt in todo
         ),
         reasons,
     )
+    return reversed_ + cap_refunds(_capped_months(session, todo))
+
+
+def _capped_months(
+    session: Session, todo: list[tuple[StatementLine, Statement]]
+) -> list[CappedMonth]:
+    """The agent statements among those `todo`'s lines were paid in that the monthly cap cut:
+    what each earned, its cap, and the shares clawed back from it before and now."""
+    statements: dict[int, Statement] = {}
+    now: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for line, stmt in todo:
+        if stmt.payee_role == "agent":
+            statements[stmt.id] = stmt
+            now[stmt.id] += line.amount
+    if not statements:
+        return []
+    earned: defaultdict[int, Decimal] = defaultdict(Decimal)
+    cut: defaultdict[int, Decimal] = defaultdict(Decimal)
+    shares: dict[str, tuple[int, Decimal]] = {}
+    for line_id, statement_id, kind, amount in session.execute(
+        select(
+            StatementLine.id, StatementLine.statement_id, StatementLine.kind, StatementLine.amount
+        ).where(StatementLine.statement_id.in_(statements), StatementLine.kind.in_((*FEES, "cap")))
+    ):
+        if kind == "cap":
+            cut[statement_id] += amount
+        else:
+            earned[statement_id] += amount
+            shares[f"clawback:{line_id}"] = (statement_id, amount)
+    before: defaultdict[int, Decimal] = defaultdict(Decimal)
+    for key in _taken(session, list(shares)):
+        statement_id, amount = shares[key]
+        before[statement_id] += amount
+    return [
+        CappedMonth(
+            _payee(stmt), stmt.period, earned[sid], earned[sid] + cut[sid], before[sid], now[sid]
+        )
+        for sid, stmt in statements.items()
+        if sid in cut
+    ]
 
 
 def _window_reach(book: PlanBook, start: datetime) -> datetime:

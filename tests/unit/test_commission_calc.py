@@ -8,7 +8,16 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from crm.commissions.calc import LoanFacts, PaidLine, Payee, cap_lines, clawback_lines, fee_lines
+from crm.commissions.calc import (
+    CappedMonth,
+    LoanFacts,
+    PaidLine,
+    Payee,
+    cap_lines,
+    cap_refunds,
+    clawback_lines,
+    fee_lines,
+)
 from crm.commissions.plan import PlanTerms
 
 SPLIT = {"agent": "0.10", "team_lead": "0.05", "org": "0"}
@@ -94,3 +103,22 @@ def test_a_team_lead_selling_their_own_loan_gets_both_shares_as_two_lines():
     service = [(x.payee.role, x.amount) for x in lines if x.kind == "service_fee"]
     assert service == [("agent", Decimal("10.00")), ("team_lead", Decimal("5.00"))]
     assert len({x.dedupe_key for x in lines}) == len(lines)
+
+
+def test_clawbacks_of_a_capped_month_take_back_only_what_it_paid_over_the_months():
+    # 300 earned on three loans of 100, capped at 100; the loans are cancelled one a month
+    agent, d = Payee.user(1, "agent"), Decimal
+
+    def refund(before: str, now: str) -> Decimal:
+        month = CappedMonth(agent, "2026-10", d(300), d(100), d(before), d(now))
+        return sum((line.amount for line in cap_refunds([month])), d(0))
+
+    # each clawback line reverses 100; what comes back keeps the month's pay at min(left, cap)
+    assert [refund("0", "100"), refund("100", "100"), refund("200", "100")] == [100, 100, 0]
+    # net over the three months: −100, all the cap had let the agent earn
+    assert (
+        sum(r - 100 for r in (refund("0", "100"), refund("100", "100"), refund("200", "100")))
+        == -100
+    )
+    # two at once, then the third: the same total
+    assert refund("0", "200") - 200 + refund("200", "100") - 100 == -100
