@@ -15,6 +15,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from crm.db_gevent import connect_cooperatively, gevent_patched
 from crm.errors import DomainError
 from crm.tenancy import apply_org_scope
 
@@ -137,6 +138,9 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 def _tune_postgresql(engine: Engine) -> None:
+    if gevent_patched():
+        connect_cooperatively(engine)
+
     # No JIT compilation: our statements are index look-ups that take milliseconds, but a plan
     # with per-row subqueries over a big table can still be estimated above jit_above_cost, and
     # then every execution compiles first. A re-score batch of 2,000 leads at 1M spent 416 ms
