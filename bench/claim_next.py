@@ -373,13 +373,16 @@ PROFILED = [
     ("whole request (Flask test client)", "flask/testing.py", "open"),
     ("  token: JWT decode", "crm/auth/tokens.py", "decode_access_token"),
     # through HTTP the lock is the actor's refresh too (one statement); the service locks itself
-    ("  lock agent: actor, settings", "crm/pools/service.py", "lock_claimer"),
+    ("  lock agent: actor, settings (service)", "crm/pools/service.py", "lock_claimer"),
+    ("  lock agent with BEGIN (HTTP)", "crm/pools/service.py", "begin_claim"),
     ("  claim_next service", "crm/pools/service.py", "claim_next"),
     # PostgreSQL: one statement takes the lead, counts the day's claim and logs the event
-    ("    take (UPDATE … RETURNING)", "sqlalchemy/orm/session.py", "scalars"),
+    ("    take (UPDATE … RETURNING; service)", "sqlalchemy/orm/session.py", "scalars"),
     ("    SQLite: count the day's claim", "crm/pools/service.py", "_count_claim"),
-    ("  commit (SQLite: flush the event too)", "sqlalchemy/orm/session.py", "commit"),
-    ("  response: schema + JSON", "crm/http.py", "_serialize"),
+    # HTTP on PostgreSQL: BEGIN + lock, take + COMMIT, one round trip each
+    ("  pipelined lock and take (HTTP)", "crm/pools/pipelined.py", "run"),
+    ("  commit (HTTP: nothing left to commit)", "sqlalchemy/orm/session.py", "commit"),
+    ("  response: schema + JSON", "crm/http.py", "_answer"),
 ]
 
 

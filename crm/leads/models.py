@@ -31,7 +31,24 @@ FUNNEL = ("new", "contacted", "qualified", "applied", "approved", "disbursed")
 STAGES = (*FUNNEL, "lost", "rejected")
 
 
-class Lead(TenantMixin, Base):
+class Derived:
+    """What a lead's answer derives from its columns, for the ORM entity and for a row that
+    holds them (claim-next's ClaimedLead)."""
+
+    __slots__ = ()
+
+    @property
+    def pool(self) -> str:
+        return "public" if self.owner_id is None else "private"  # type: ignore[attr-defined]
+
+    @property
+    def age(self) -> int | None:
+        # from the birth year only (the full birth date stays inside the encrypted ID number)
+        birth_year = self.birth_year  # type: ignore[attr-defined]
+        return date.today().year - birth_year if birth_year else None
+
+
+class Lead(Derived, TenantMixin, Base):
     __tablename__ = "leads"
     __table_args__ = (
         # one lead per phone per org: the dedupe rule, enforced by the database itself
@@ -127,15 +144,6 @@ class Lead(TenantMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_followup_at: Mapped[datetime | None]
     next_followup_at: Mapped[datetime | None]
-
-    @property
-    def pool(self) -> str:
-        return "public" if self.owner_id is None else "private"
-
-    @property
-    def age(self) -> int | None:
-        # from the birth year only (the full birth date stays inside the encrypted ID number)
-        return date.today().year - self.birth_year if self.birth_year else None
 
 
 class LeadSource(TenantMixin, Base):

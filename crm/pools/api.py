@@ -32,7 +32,7 @@ def claim(session: Session, actor: Actor, lead_id: int, locked: service.Claimer)
     body=ClaimNext,
     response=LeadOut,
     permission="leads:claim",
-    locks_actor=service.lock_claimer,
+    locks_actor=service.begin_claim,
 )
 def claim_next(session: Session, actor: Actor, body: ClaimNext, locked: service.Claimer):
     """Claim the best waiting lead (highest score, then oldest); 404 pool_empty."""

@@ -6,11 +6,13 @@ city is asked for) with bound parameters, and each claim only binds values and r
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     BindParameter,
     ColumnElement,
     Date,
@@ -35,7 +37,7 @@ from sqlalchemy.orm import aliased, load_only
 
 from crm.auth.service import ACTOR_COLUMNS
 from crm.db import UTCDateTime
-from crm.leads.models import Lead, LeadEvent
+from crm.leads.models import Derived, Lead, LeadEvent
 from crm.orgs.models import Org, User
 from crm.pools.limit import in_private_pool
 from crm.pools.models import AgentDay, ClaimBlock, Pool
@@ -54,6 +56,13 @@ CLAIMED_COLUMNS = (
     *("consent_text_version", "created_at", "last_followup_at", "next_followup_at", "pool_id"),
     *("claimed_at", "escalated_at", "updated_at"),
 )
+
+
+class ClaimedLead(Derived, namedtuple("ClaimedRow", CLAIMED_COLUMNS)):  # type: ignore[misc]
+    """The lead claim-next took, as its answer shows it, when the take returned it as a row
+    (crm/pools/pipelined) rather than as the ORM entity."""
+
+    __slots__ = ()
 
 
 def best_candidate(
@@ -147,13 +156,16 @@ def take_best_params(
     now: datetime,
     limit: int,
     day_cap: tuple[date, int] | None = None,
+    *,
+    as_row: bool = False,
 ) -> tuple[Executable, dict[str, Any]]:
     """Claim-next's statement for these pools and city, with its parameters: it takes the best
     candidate if the agent owns fewer than `limit` leads, and returns the lead it took.
 
     With `day_cap` (the agent's day and the daily claim cap; PostgreSQL only) the same statement
     also refuses past the cap, counts the claim for the day and writes the claimed event, in
-    data-modifying CTEs: the whole claim is one round trip instead of three."""
+    data-modifying CTEs: the whole claim is one round trip instead of three. It returns the
+    lead as an ORM entity, or with `as_row` as a row of CLAIMED_COLUMNS (crm/pools/pipelined)."""
     # named apart from the columns: an UPDATE reserves the column names for its SET clause
     params: dict[str, Any] = {"b_org": org_id, "b_user": user_id, "b_now": now, "b_limit": limit}
     params |= {f"b_pool_{n}": pool for n, pool in enumerate(pools) if pool is not None}
@@ -165,7 +177,9 @@ def take_best_params(
     params["b_day"], params["b_cap"] = day_cap
     # what owner_change() records for a claim
     params["b_event"] = {"from_user_id": None, "to_user_id": user_id}
-    return _take_count_and_log(shape, city is not None), params
+    if as_row:
+        return _taken_row(shape, city is not None), params
+    return _taken_lead(shape, city is not None), params
 
 
 @lru_cache(maxsize=256)
@@ -181,7 +195,30 @@ def _take_best(main_pool_at: tuple[bool, ...], by_city: bool) -> Update:
 
 
 @lru_cache(maxsize=256)
-def _take_count_and_log(main_pool_at: tuple[bool, ...], by_city: bool) -> Select[tuple[Lead]]:
+def _taken_lead(main_pool_at: tuple[bool, ...], by_city: bool) -> Select[tuple[Lead]]:
+    taken, *writes = _take_count_and_log(main_pool_at, by_city)
+    claimed = aliased(Lead, taken)
+    # only CLAIMED_COLUMNS: the driver describes each returned column anew on every execution,
+    # and the sealed personal data (long ciphertexts) is not needed to answer
+    loaded = [getattr(claimed, key) for key in CLAIMED_COLUMNS]
+    return (
+        select(claimed)
+        .options(load_only(*loaded, raiseload=False))
+        .add_cte(*writes)
+        # as _take_best: the statement binds the actor's org itself
+        .execution_options(populate_existing=True, **ALL_ORGS)
+    )
+
+
+@lru_cache(maxsize=256)
+def _taken_row(main_pool_at: tuple[bool, ...], by_city: bool) -> Select[Any]:
+    taken, *writes = _take_count_and_log(main_pool_at, by_city)
+    return select(*(taken.c[key] for key in CLAIMED_COLUMNS)).add_cte(*writes)
+
+
+def _take_count_and_log(main_pool_at: tuple[bool, ...], by_city: bool) -> tuple[CTE, CTE, CTE]:
+    """The take, the day's count and the claimed event as CTEs; the statement selects from
+    the first."""
     user_id, now = bindparam("b_user", type_=Integer), bindparam("b_now", type_=UTCDateTime())
     day = bindparam("b_day", type_=Date)
     days, events = AgentDay.__table__, LeadEvent.__table__
@@ -221,17 +258,7 @@ def _take_count_and_log(main_pool_at: tuple[bool, ...], by_city: bool) -> Select
         )
         .cte("logged")
     )
-    claimed = aliased(Lead, taken)
-    # only CLAIMED_COLUMNS: the driver describes each returned column anew on every execution,
-    # and the sealed personal data (long ciphertexts) is not needed to answer
-    loaded = [getattr(claimed, key) for key in CLAIMED_COLUMNS]
-    return (
-        select(claimed)
-        .options(load_only(*loaded, raiseload=False))
-        .add_cte(counted, logged)
-        # as _take_best: the statement binds the actor's org itself
-        .execution_options(populate_existing=True, **ALL_ORGS)
-    )
+    return taken, counted, logged
 
 
 def _take(main_pool_at: tuple[bool, ...], by_city: bool) -> Update:

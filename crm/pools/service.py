@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from crm.leads.models import Lead
 from crm.leads.service import LIST_COUNT_CAP, add_event, append_event, get_lead
 from crm.orgs.models import Team
 from crm.orgs.schemas import OrgSettings
+from crm.pools import pipelined
 from crm.pools.limit import refuse_full
 from crm.pools.models import AgentDay, ClaimBlock, Pool
 from crm.pools.ownership import (
@@ -30,6 +31,7 @@ from crm.pools.ownership import (
     take_unowned,
 )
 from crm.pools.picking import (
+    ClaimedLead,
     best_candidate,
     blocks,
     lock_agent_statement,
@@ -51,6 +53,8 @@ class Claimer:
     actor: Actor
     settings: OrgSettings
     has_pools: bool
+    # the lock began the request's transaction (begin_claim): claim-next may commit with its take
+    began_with_lock: bool = False
 
 
 def lock_claimer(session: Session, actor: Actor) -> Claimer:
@@ -63,8 +67,27 @@ def lock_claimer(session: Session, actor: Actor) -> Claimer:
     generic_plans = session.get_bind().dialect.name == "postgresql"
     statement = lock_agent_statement(generic_plans)
     row = session.connection().execute(statement, {"user_id": actor.user_id}).one_or_none()
+    return _claimer_of(actor, row)
+
+
+def begin_claim(session: Session, actor: Actor) -> Claimer:
+    """lock_claimer as the request's first statement (claim-next's `locks_actor`): on
+    PostgreSQL the transaction's BEGIN goes with it in one round trip, and claim_next then
+    commits with its take in another (crm/pools/pipelined). A session that began already, or
+    is joined to a connection in a transaction (bound to it, not to the engine: a script's, a
+    test's), must not begin or commit on its own, and locks as lock_claimer does."""
+    bind = session.get_bind()
+    own = isinstance(bind, Engine) and not session.in_transaction()
+    if bind.dialect.name != "postgresql" or not own:
+        return lock_claimer(session, actor)
+    statement = lock_agent_statement(True)
+    row = pipelined.run(session, statement, {"user_id": actor.user_id}, begin=True)
+    return _claimer_of(actor, row, began_with_lock=True)
+
+
+def _claimer_of(actor: Actor, row: Any, began_with_lock: bool = False) -> Claimer:
     current = actor_from_row(actor.user_id, row, actor.ip)
-    return Claimer(current, parse_settings(row.settings), row.has_pools)
+    return Claimer(current, parse_settings(row.settings), row.has_pools, began_with_lock)
 
 
 def claim(
@@ -100,9 +123,10 @@ def claim_next(
     pool_id: int | None = None,
     now: datetime | None = None,
     locked: Claimer | None = None,
-) -> Lead:
+) -> Lead | ClaimedLead:
     """Claim the best lead the actor may take (highest score, then oldest); 404 pool_empty.
-    `locked`: as for claim().
+    `locked`: as for claim(); one from begin_claim makes the take commit the transaction and
+    return the lead as a ClaimedLead row.
 
     Picking and taking are one UPDATE whose WHERE names the best candidate, locked with SKIP
     LOCKED (concurrent agents fan out over the next best leads instead of queueing for one) and
@@ -119,10 +143,22 @@ def claim_next(
         pools = [pool_id]
     day = _agent_day(actor, settings, now)
     day_cap = (day["day"], settings.daily_claim_cap) if in_one else None
+    commits = locked is not None and locked.began_with_lock
     stmt, params = take_best_params(
-        actor.org_id, actor.user_id, pools, city, now, settings.max_private_leads, day_cap
+        actor.org_id,
+        actor.user_id,
+        pools,
+        city,
+        now,
+        settings.max_private_leads,
+        day_cap,
+        as_row=commits,
     )
-    lead = session.scalars(stmt, params).one_or_none()
+    if commits:
+        row = pipelined.run(session, stmt, params, commit=True)
+        lead = None if row is None else ClaimedLead._make(row)
+    else:
+        lead = session.scalars(stmt, params).one_or_none()
     if lead is None:
         # why nothing was taken, the same on both databases
         refuse_full(session, actor, settings)

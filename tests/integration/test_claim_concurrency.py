@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
 
 from crm.auth.actor import SYSTEM, Actor
 from crm.auth.service import actor_for_user
@@ -115,6 +116,17 @@ def world(app, database_url: str) -> Iterator[World]:
         built.remove()
 
 
+def claim_next_as_served(session: Session, actor: Actor) -> Lead:
+    """Claim-next as its endpoint runs it: begin_claim first, so on PostgreSQL BEGIN goes with
+    the lock and COMMIT with the take (crm/pools/pipelined)."""
+    return service.claim_next(session, actor, locked=service.begin_claim(session, actor))
+
+
+CLAIM_NEXTS = pytest.mark.parametrize(
+    "claim_next", [service.claim_next, claim_next_as_served], ids=["service", "served"]
+)
+
+
 def race(jobs: list[Callable[[], list[int | str]]]) -> list[int | str]:
     """Run every job in its own thread, all released at once; their outcomes, flattened."""
     start = threading.Barrier(len(jobs))
@@ -142,13 +154,14 @@ def test_twenty_threads_claiming_the_same_ten_leads_make_exactly_ten_claims(worl
     assert world.claimed_events() == dict.fromkeys(lead_ids, 1)
 
 
-def test_concurrent_claim_next_never_gives_one_lead_to_two_agents(world):
+@CLAIM_NEXTS
+def test_concurrent_claim_next_never_gives_one_lead_to_two_agents(world, claim_next):
     agents, lead_ids = world.build(agents=8, leads=30)
 
     def drain(actor: Actor) -> Callable[[], list[int | str]]:
         def job() -> list[int | str]:
             got: list[int | str] = []
-            while isinstance(outcome := world.attempt(actor, service.claim_next), int):
+            while isinstance(outcome := world.attempt(actor, claim_next), int):
                 got.append(outcome)
             return [*got, outcome]
 
@@ -161,7 +174,7 @@ def test_concurrent_claim_next_never_gives_one_lead_to_two_agents(world):
     assert world.claimed_events() == dict.fromkeys(lead_ids, 1)
 
 
-@pytest.mark.parametrize("call", ["claim", "claim_next"])
+@pytest.mark.parametrize("call", ["claim", "claim_next", "claim_next_as_served"])
 @pytest.mark.parametrize(
     ("settings", "refusal"),
     [
@@ -175,7 +188,8 @@ def test_one_agents_simultaneous_claims_stop_at_their_limit(world, call, setting
     def attempt(lead_id: int) -> Callable[[], list[int | str]]:
         if call == "claim":
             return lambda: [world.attempt(agent, service.claim, lead_id)]
-        return lambda: [world.attempt(agent, service.claim_next)]
+        claim_next = service.claim_next if call == "claim_next" else claim_next_as_served
+        return lambda: [world.attempt(agent, claim_next)]
 
     outcomes = race([attempt(lead_id) for lead_id in lead_ids])
     assert sum(isinstance(outcome, int) for outcome in outcomes) == 3
@@ -184,7 +198,10 @@ def test_one_agents_simultaneous_claims_stop_at_their_limit(world, call, setting
     assert world.claims_counted_today(agent) == 3
 
 
-def test_claim_next_on_postgresql_plans_its_take_once_per_connection(world, database_url):
+@CLAIM_NEXTS
+def test_claim_next_on_postgresql_plans_its_take_once_per_connection(
+    world, database_url, claim_next
+):
     """Once `leads` has statistics, PostgreSQL priced the take's generic plan above custom ones
     and planned the statement anew on every claim: a third of its CPU per claim. Claim-next
     runs it on its generic plan, inside its own transaction only: the connection goes back to
@@ -196,7 +213,7 @@ def test_claim_next_on_postgresql_plans_its_take_once_per_connection(world, data
     (agent,), _ = world.build(agents=1, leads=12)
 
     for _ in range(12):
-        assert isinstance(world.attempt(agent, service.claim_next), int)
+        assert isinstance(world.attempt(agent, claim_next), int)
 
     with world.db.engine.connect() as conn:
         generic, custom = conn.execute(
@@ -207,3 +224,38 @@ def test_claim_next_on_postgresql_plans_its_take_once_per_connection(world, data
         ).one()
         assert (generic > 0, custom) == (True, 0)
         assert conn.scalar(text("SHOW plan_cache_mode")) == "auto"
+
+
+def test_a_served_claim_leaves_its_connection_as_it_found_it(world, database_url):
+    """The served claim takes its connection in autocommit mode to send BEGIN itself: the next
+    unit of work on that connection is one transaction again, so a request that fails half-way
+    stores nothing; and a claim refused before its take (an unknown pool) is rolled back."""
+    world.db.engine.dispose()
+    world.db.configure(database_url, pool_size=1, max_overflow=0)  # one connection for all
+    (agent,), _ = world.build(agents=1, leads=3)
+    assert isinstance(world.attempt(agent, claim_next_as_served), int)
+
+    def unknown_pool(session: Session, actor: Actor) -> Lead:
+        locked = service.begin_claim(session, actor)
+        return service.claim_next(session, actor, pool_id=10**9, locked=locked)
+
+    assert world.attempt(agent, unknown_pool) == "not_found"
+    with pytest.raises(RuntimeError), world.db.unit_of_work(SYSTEM) as session:
+        session.execute(delete(LeadEvent).where(LeadEvent.org_id == world.org_id))
+        raise RuntimeError("the request fails after its first statement")
+    assert sum(world.claimed_events().values()) == 1
+    assert isinstance(world.attempt(agent, claim_next_as_served), int)
+    assert sum(world.claimed_events().values()) == 2
+    assert world.claims_counted_today(agent) == 2
+
+
+def test_a_served_claim_inside_a_begun_transaction_rolls_back_with_it(world):
+    """Only a claim that begins its request's transaction may commit with its take: one made
+    after other statements of a transaction is that transaction's, undone if it fails."""
+    (agent,), _ = world.build(agents=1, leads=2)
+    with pytest.raises(RuntimeError), world.db.unit_of_work(agent) as session:
+        session.execute(select(Lead.id).limit(1))
+        assert isinstance(claim_next_as_served(session, agent).id, int)
+        raise RuntimeError("the request fails after its claim")
+    assert world.claimed_events() == {}
+    assert Counter(world.owners().values()) == {None: 2}
