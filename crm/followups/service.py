@@ -14,7 +14,7 @@ from crm.errors import DomainError, Forbidden
 from crm.followups import schedule
 from crm.followups.models import Followup, ScheduledFollowup
 from crm.followups.schemas import DueArgs, NewFollowup, ScheduledArgs, StageChange
-from crm.funnel.stages import change_stage
+from crm.funnel.stages import change_stage, move_by_hand
 from crm.leads.models import Lead
 from crm.leads.service import add_event, get_lead
 from crm.orgs.models import User
@@ -118,7 +118,7 @@ def list_followups(session: Session, actor: Actor, lead_id: int, args: PageArgs)
 def move_stage(session: Session, actor: Actor, lead_id: int, data: StageChange) -> Lead:
     lead = get_lead(session, actor, lead_id, for_update=True)
     ensure_may_work(actor, lead)
-    return change_stage(session, actor, lead, data.stage, data.reason)
+    return move_by_hand(session, actor, lead, data.stage, data.reason)
 
 
 def due_leads(

@@ -28,6 +28,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 RANK = {stage: rank for rank, stage in enumerate(FUNNEL)}
 CLOSED = frozenset({"disbursed", "lost", "rejected"})
+# Applying, the lender's decision and the payout are recorded by the lead's loan application
+# (crm/loans, through advance_to): moved by hand they would put a lead in the funnel, and in
+# its reports and KPIs, that no reviewer approved and no loan paid out.
+SET_BY_APPLICATION = frozenset({"applied", "approved", "rejected", "disbursed"})
+BY_HAND = {stage: targets - SET_BY_APPLICATION for stage, targets in TRANSITIONS.items()}
 
 
 def can_move(current: str, target: str) -> bool:
@@ -44,12 +49,8 @@ def change_stage(
 ) -> Lead:
     """Move `lead` to `target`, recording who did it and when; refuses jumps and missing reasons."""
     if not can_move(lead.stage, target):
-        allowed = sorted(TRANSITIONS[lead.stage])
-        raise DomainError(
-            "invalid_transition",
-            f"a lead cannot go from {lead.stage} to {target}",
-            details={"from": lead.stage, "to": target, "allowed": allowed},
-        )
+        message = f"a lead cannot go from {lead.stage} to {target}"
+        raise _invalid(lead, target, TRANSITIONS[lead.stage], message)
     if target == "lost" and not (reason and reason.strip()):
         raise DomainError("reason_required", "say why the lead was lost")
     previous = lead.stage
@@ -69,6 +70,27 @@ def change_stage(
         at=now,
     )
     return lead
+
+
+def move_by_hand(
+    session: Session,
+    actor: Actor,
+    lead: Lead,
+    target: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Lead:
+    """A move an agent asks for (the stage endpoint, a call's outcome): any of the funnel's
+    but those its loan application records."""
+    if target in SET_BY_APPLICATION:
+        message = f"a lead becomes {target} through its loan application, not by hand"
+        raise _invalid(lead, target, BY_HAND[lead.stage], message)
+    return change_stage(session, actor, lead, target, reason, now)
+
+
+def _invalid(lead: Lead, target: str, allowed: frozenset[str], message: str) -> DomainError:
+    details = {"from": lead.stage, "to": target, "allowed": sorted(allowed)}
+    return DomainError("invalid_transition", message, details=details)
 
 
 def advance_to(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, render_template
 
-from crm.funnel.stages import TRANSITIONS
+from crm.funnel.stages import BY_HAND
 from crm.web.auth import page
 from dialer.models import DISPOSITIONS
 
@@ -20,7 +20,7 @@ def console():
         active_nav="console",
         dispositions=DISPOSITIONS,
         console_data={
-            "transitions": {k: sorted(v) for k, v in TRANSITIONS.items()},
+            "transitions": {k: sorted(v) for k, v in BY_HAND.items()},
             "can_match": g.web_user.can("products:read"),
         },
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from crm.funnel.stages import TRANSITIONS
+from crm.funnel.stages import BY_HAND
 from crm.leads.models import STAGES
 from crm.web.auth import page
 
@@ -23,7 +23,7 @@ def lead_list():
 def lead_detail(lead_id: int):
     """The API answers 404 for another org's lead; the page shows that message and nothing of
     a lead (no forms for one that is not there)."""
-    transitions = {stage: sorted(targets) for stage, targets in TRANSITIONS.items()}
+    transitions = {stage: sorted(targets) for stage, targets in BY_HAND.items()}
     return render_template(
         "leads/detail.html",
         active_nav="leads",

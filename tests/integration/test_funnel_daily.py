@@ -14,6 +14,7 @@ from crm.auth.actor import SYSTEM
 from crm.auth.service import actor_for_user
 from crm.db import utcnow
 from crm.extensions import db, runtime
+from crm.funnel.stages import SET_BY_APPLICATION, change_stage
 from crm.leads.importer import ImportOptions, run_import, store_upload
 from crm.leads.models import FUNNEL, Lead
 from crm.reports.funnel import channel_report, funnel_report
@@ -110,6 +111,10 @@ def history(client, make, auth):
         strict=False,
     ):
         for stage in path:
+            if stage in SET_BY_APPLICATION:  # as the lead's loan application moves it
+                with db.unit_of_work(actor) as session:
+                    change_stage(session, actor, session.get(Lead, lead.id), stage)
+                continue
             body = {"stage": stage, "reason": "客户无需求" if stage == "lost" else None}
             moved = client.post(f"/api/v1/leads/{lead.id}/stage", json=body, headers=headers)
             assert moved.status_code == 200, moved.json
