@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.compliance.pii import PiiVault
 from crm.db import utcnow
+from crm.followups.schedule import close_all
+from crm.leads.models import Lead
 from crm.leads.phone import normalize_phone
 from crm.queries import paginate
 from crm.schemas import PageArgs, PageResult
@@ -43,7 +45,13 @@ def add_indexed(
     now: datetime | None = None,
 ) -> DncEntry:
     """Add by blind index (a disposition knows the lead, not the plain number); idempotent.
-    `now` is the caller's clock when it has one (a disposition's)."""
+    `now` is the caller's clock when it has one (a disposition's). Nobody calls a number on
+    the list back: the promised follow-ups of the org's leads with it close."""
+    now = now or utcnow()
+    for lead in session.scalars(
+        select(Lead).where(Lead.org_id == org_id, Lead.phone_bidx == phone_bidx).with_for_update()
+    ):
+        close_all(session, lead, now, "do_not_call")
     existing = session.scalars(
         select(DncEntry).where(DncEntry.org_id == org_id, DncEntry.phone_bidx == phone_bidx)
     ).first()
@@ -56,7 +64,7 @@ def add_indexed(
         reason=reason,
         source=source,
         created_by=actor.user_id,
-        created_at=now or utcnow(),
+        created_at=now,
     )
     try:
         with session.begin_nested():

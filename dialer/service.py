@@ -17,7 +17,7 @@ from crm.db import utcnow
 from crm.errors import Conflict, DomainError, NotFound
 from crm.followups.schemas import NewFollowup
 from crm.followups.service import record_followup
-from crm.funnel.stages import change_stage
+from crm.funnel.stages import move_by_hand
 from crm.leads.models import Lead
 from crm.leads.service import add_event, get_lead
 from crm.pools.ownership import org_settings
@@ -291,6 +291,10 @@ def record_disposition(
         raise DomainError("call_in_progress", "hang up before recording the outcome")
     if call.disposition is not None:
         raise Conflict("already_dispositioned", "this call already has its outcome")
+    if data.disposition == "do_not_call" and data.next_followup_at is not None:
+        raise DomainError(
+            "callback_on_do_not_call", "a person who asked not to be called gets no callback"
+        )
     call.disposition, call.note = data.disposition, data.note
     lead = session.get(Lead, call.lead_id, with_for_update=True)
     if data.next_followup_at is not None and lead.owner_id != actor.user_id:
@@ -308,7 +312,7 @@ def record_disposition(
         )
         record_followup(session, actor, lead, followup, now)
         if data.stage and data.stage != lead.stage:
-            change_stage(session, actor, lead, data.stage, data.reason, now=now)
+            move_by_hand(session, actor, lead, data.stage, data.reason, now=now)
     if data.disposition == "do_not_call":
         dnc.add_indexed(
             session,

@@ -107,6 +107,7 @@ def _dialer() -> dict[str, str]:
         "lead_in_call": _("Another agent is calling this lead"),
         "call_in_progress": _("Hang up before recording the outcome."),
         "already_dispositioned": _("This call already has its outcome."),
+        "callback_on_do_not_call": _("A person who asked not to be called gets no callback."),
         "gateway_error": _("The telephony provider refused the call; try again."),
         "duplicate_caller_id": _("This number is already in the org's pool."),
         "invalid_signature": _("The telephony event's signature is wrong."),

@@ -221,6 +221,9 @@ export class DispositionForm {
     if (note) payload.note = note;
     const next = data.get('next_followup_at');
     // the picker shows Beijing time (the product's zone), whatever the PC's clock says
+    if (next && disposition === 'do_not_call') {
+      return { error: t('A person who asked not to be called gets no callback.') };
+    }
     if (next) payload.next_followup_at = `${next}:00+08:00`;
     if (data.get('stage')) payload.stage = data.get('stage');
     const reason = String(data.get('reason') || '').trim();
