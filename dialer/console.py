@@ -127,6 +127,16 @@ class DialerNamespace(Namespace):
         runtime.dialer.stop_auto_mode(actor, "off", "auto mode turned off")
         return None
 
+    @staticmethod
+    def _current(actor: Actor) -> Actor:
+        """The agent as their row says now, for each event as for each API request: a console
+        left open stops working the moment its agent is deactivated (401 invalid_token) or
+        moved to a role without the dialer (403 forbidden)."""
+        with db.unit_of_work(actor, readonly=True) as session:
+            current = refresh_actor(session, actor)
+        current.require("calls:dial")
+        return current
+
     def _run(
         self, schema: type[BaseModel], data: Any, action: Callable[[Actor, Any], dict | None]
     ) -> dict:
@@ -134,6 +144,7 @@ class DialerNamespace(Namespace):
         if actor is None:
             return {"ok": False, "code": "unauthorized", "message": "reconnect and log in"}
         try:
+            actor = self._current(actor)
             # JSON mode: strict types, but ISO strings for datetimes, exactly as the HTTP API
             parsed = schema.model_validate_json(json.dumps(data if isinstance(data, dict) else {}))
             return {"ok": True, **(action(actor, parsed) or {})}
