@@ -286,7 +286,8 @@ def record_disposition(
     The follow-up reached the person exactly when the call was answered, whatever outcome was
     picked. A callback promised on a pool lead (preview dialing, nobody answered) makes the
     lead the agent's, through the claim rules: a promise needs someone to keep it."""
-    call = agent_call(session, actor, data.call_id)
+    # locked: two saves at once (a double click, a second console) must not both find it open
+    call = agent_call(session, actor, data.call_id, for_update=True)
     if call.state != "ended":
         raise DomainError("call_in_progress", "hang up before recording the outcome")
     if call.disposition is not None:
@@ -346,10 +347,10 @@ def call_log(session: Session, actor: Actor, f: CallFilters) -> PageResult:
     return paginate(session, in_period(stmt, Call.started_at, f.from_, f.to), f)
 
 
-def agent_call(session: Session, actor: Actor, call_id: int) -> Call:
-    call = session.scalars(
-        select(Call).where(Call.id == call_id, Call.agent_id == actor.user_id)
-    ).one_or_none()
+def agent_call(session: Session, actor: Actor, call_id: int, for_update: bool = False) -> Call:
+    """The agent's own call; `for_update` locks it until commit (its outcome is written once)."""
+    stmt = select(Call).where(Call.id == call_id, Call.agent_id == actor.user_id)
+    call = session.scalars(stmt.with_for_update() if for_update else stmt).one_or_none()
     if call is None:
         raise NotFound("call")
     return call
