@@ -94,7 +94,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # cannot mint an admin and a manager cannot mint another manager.
 GRANTABLE: dict[str, frozenset[str]] = {
     "admin": frozenset(ROLES),
-    "manager": frozenset({"team_lead", "agent", "reviewer", "finance"}),
+    # not finance: it approves settlements, which a manager may not
+    "manager": frozenset({"team_lead", "agent", "reviewer"}),
     "partner_admin": frozenset({"partner_agent", "team_lead", "reviewer"}),
 }
 

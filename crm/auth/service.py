@@ -73,8 +73,11 @@ class Authenticator:
         return self._issue(session, user, family=secrets.token_hex(16))
 
     def refresh(self, session: Session, refresh_token: str) -> TokenPair:
+        # locked: the same token presented twice at once must find itself used the second time
         row = session.scalars(
-            select(RefreshToken).where(RefreshToken.token_hash == hash_refresh_token(refresh_token))
+            select(RefreshToken)
+            .where(RefreshToken.token_hash == hash_refresh_token(refresh_token))
+            .with_for_update()
         ).one_or_none()
         now = utcnow()
         if row is None or row.revoked_at is not None or row.expires_at <= now:
@@ -196,4 +199,13 @@ def _actor_row() -> Select:
         .join(Org, Org.id == User.org_id)
         .where(User.id == bindparam("user_id"))
         .execution_options(**ALL_ORGS)
+    )
+
+
+def end_logins(session: Session, user_id: int) -> None:
+    """Revoke every refresh token the user holds: their logins end when the access token does."""
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
     )

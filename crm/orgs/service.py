@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm.auth.actor import Actor
 from crm.auth.passwords import Passwords
 from crm.auth.permissions import GRANTABLE, roles_allowed_in
+from crm.auth.service import end_logins
 from crm.compliance import audit
 from crm.db import Base
 from crm.errors import Conflict, DomainError, Forbidden
@@ -29,13 +30,13 @@ from crm.schemas import PageArgs, PageResult
 
 
 def create_org(session: Session, actor: Actor, data: CreateOrg) -> Org:
+    message = f"an org named {data.name!r} already exists"
     if session.scalar(select(Org.id).where(Org.name == data.name)) is not None:
-        raise Conflict("duplicate_org", f"an org named {data.name!r} already exists")
+        raise Conflict("duplicate_org", message)
     org = Org(
         name=data.name, kind=data.kind, cities=data.cities, settings=data.settings.model_dump()
     )
-    session.add(org)
-    session.flush()
+    _add_unique(session, org, "duplicate_org", message)  # two admins creating it at once
     return org
 
 
@@ -152,6 +153,9 @@ def update_user(
         user.display_name = data.display_name
     if data.password is not None:
         user.password_hash = passwords.hash(data.password)
+    if data.password is not None or data.active is False:
+        # a stolen login must not outlive a password reset, nor come back with a reactivation
+        end_logins(session, user.id)
     session.flush()
     return user
 
