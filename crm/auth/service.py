@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select, update
+from sqlalchemy import ColumnElement, Row, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from crm.auth.actor import Actor
@@ -122,11 +122,7 @@ class Authenticator:
 
     @staticmethod
     def _revoke_family(session: Session, family: str, now: datetime) -> None:
-        session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        _revoke(session, RefreshToken.family == family, now)
 
 
 ANONYMOUS = Actor(
@@ -204,8 +200,10 @@ def _actor_row() -> Select:
 
 def end_logins(session: Session, user_id: int) -> None:
     """Revoke every refresh token the user holds: their logins end when the access token does."""
+    _revoke(session, RefreshToken.user_id == user_id, utcnow())
+
+
+def _revoke(session: Session, which: ColumnElement[bool], now: datetime) -> None:
     session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        update(RefreshToken).where(which, RefreshToken.revoked_at.is_(None)).values(revoked_at=now)
     )

@@ -30,13 +30,11 @@ from crm.schemas import PageArgs, PageResult
 
 
 def create_org(session: Session, actor: Actor, data: CreateOrg) -> Org:
-    message = f"an org named {data.name!r} already exists"
-    if session.scalar(select(Org.id).where(Org.name == data.name)) is not None:
-        raise Conflict("duplicate_org", message)
     org = Org(
         name=data.name, kind=data.kind, cities=data.cities, settings=data.settings.model_dump()
     )
-    _add_unique(session, org, "duplicate_org", message)  # two admins creating it at once
+    # the unique index decides, so two admins creating it at once get a 409 too
+    _add_unique(session, org, "duplicate_org", f"an org named {data.name!r} already exists")
     return org
 
 
